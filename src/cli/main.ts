@@ -1,0 +1,63 @@
+#!/usr/bin/env node
+// The entry point: parse the command line, run one command, set the exit code.
+// The only place that touches process.exit; nothing below it prints a stack.
+import { parseArgs } from 'node:util';
+import { COMMANDS, commandHelp, mainHelp } from './commands.js';
+import { CliError, Exit, type ExitCode } from './exit.js';
+import { PlaybookError } from '../playbook/problem.js';
+import { packageVersion } from './version.js';
+
+export interface CommandArgs {
+  playbook: string;
+  values: Record<string, string | boolean | undefined>;
+}
+
+async function main(argv: string[]): Promise<ExitCode> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(mainHelp());
+    return name === undefined ? Exit.usage : Exit.ok;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`hotswap ${packageVersion()}\n`);
+    return Exit.ok;
+  }
+  const spec = COMMANDS.find((c) => c.name === name);
+  if (!spec) throw new CliError(`unknown command "${name}" (try: ${COMMANDS.map((c) => c.name).join(', ')}; see hotswap --help)`);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new CliError(`${name}: ${(err as Error).message.split('\n')[0]} (see hotswap ${name} --help)`);
+  }
+  if (parsed.values.help) {
+    process.stdout.write(commandHelp(spec));
+    return Exit.ok;
+  }
+  if (parsed.positionals.length !== 1) {
+    throw new CliError(`${name}: expected exactly one playbook file, got ${parsed.positionals.length} (usage: ${spec.usage})`);
+  }
+  const args: CommandArgs = { playbook: parsed.positionals[0], values: parsed.values as CommandArgs['values'] };
+  const command = await import(`./${name}.js`);
+  return command.run(args);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof PlaybookError) {
+      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} found\n`);
+      process.exitCode = Exit.usage;
+    } else if (err instanceof CliError) {
+      process.stderr.write(`hotswap: ${err.message}\n`);
+      process.exitCode = err.exitCode;
+    } else {
+      // a bug of ours: say so in one line; the stack only on request
+      process.stderr.write(`hotswap: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      if (process.env.HOTSWAP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
+      process.exitCode = Exit.failed;
+    }
+  },
+);

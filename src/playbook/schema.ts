@@ -1,0 +1,235 @@
+// The playbook format v1, written once: the JSON Schema in schemas/ is generated
+// from this file (npm run build) and the TypeScript types are derived from it,
+// so the two can never drift apart.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+// Any string value may hold {{ var }}: patterns accept a template and the rules
+// check the value again after interpolation.
+const TEMPLATE = '\\{\\{.*\\}\\}';
+const withTemplate = (re: string) => `^(?:${re}|.*${TEMPLATE}.*)$`;
+
+export const DURATION_RE = '[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h)';
+const Duration = (description: string, examples: string[]) =>
+  Type.String({ pattern: withTemplate(DURATION_RE), description, examples });
+
+const HostPath = (description: string, examples: string[]) =>
+  Type.String({ minLength: 1, description, examples });
+
+const Vars = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+  description: 'Variables usable as {{ name }} in any string value.',
+  examples: [{ build: './build/nginx-1.26.3', prefix: '/opt/nginx' }],
+});
+
+const Connection = Type.Union([Type.Literal('ssh'), Type.Literal('local')], {
+  description: 'How to reach the host: over SSH (default), or `local` to run on this machine without SSH.',
+  examples: ['ssh'],
+});
+
+const Port = Type.Integer({ minimum: 1, maximum: 65535, description: 'SSH port.', examples: [22] });
+
+export const HostEntrySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1, description: 'The host\'s name in output and --limit; also the SSH host when `address` is absent (~/.ssh/config applies).', examples: ['edge-2'] }),
+    address: Type.Optional(Type.String({ minLength: 1, description: 'Address or DNS name to connect to.', examples: ['10.0.0.12'] })),
+    port: Type.Optional(Port),
+    user: Type.Optional(Type.String({ minLength: 1, description: 'SSH login user.', examples: ['deploy'] })),
+    connection: Type.Optional(Connection),
+    vars: Type.Optional(Vars),
+  },
+  { additionalProperties: false, description: 'A host with its own settings.', examples: [{ name: 'edge-2', address: '10.0.0.12', port: 22, user: 'deploy' }] },
+);
+
+const HostName = Type.String({ minLength: 1, description: 'A host name, resolved like `ssh NAME`.', examples: ['edge-1'] });
+
+const Hosts = Type.Union(
+  [
+    Type.Array(Type.Union([HostName, HostEntrySchema]), { minItems: 1 }),
+    Type.String({ minLength: 1, description: 'A host pattern over the inventory.', examples: ['edge:!edge-9'] }),
+  ],
+  {
+    description: 'The hosts to upgrade: a list of names or host objects, or a host pattern (groups, globs, `!name`) when `inventory` is given.',
+    examples: [['edge-1', { name: 'edge-2', address: '10.0.0.12' }], 'edge'],
+  },
+);
+
+const Ssh = Type.Object(
+  {
+    user: Type.Optional(Type.String({ minLength: 1, description: 'Login user for every host.', examples: ['deploy'] })),
+    port: Type.Optional(Port),
+    identity_file: Type.Optional(Type.String({ minLength: 1, description: 'Private key file on the control machine (`~` expands).', examples: ['~/.ssh/id_ed25519'] })),
+    host_key_checking: Type.Optional(
+      Type.Union([Type.Literal('strict'), Type.Literal('accept-new'), Type.Literal('off')], {
+        description: '`strict` (default) refuses unknown and changed host keys; `accept-new` records unknown keys, refuses changed ones; `off` accepts any key, loudly.',
+        examples: ['strict'],
+      }),
+    ),
+    known_hosts: Type.Optional(Type.String({ minLength: 1, description: 'known_hosts file to check host keys against.', examples: ['~/.ssh/known_hosts'] })),
+    config_file: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSH client config to read instead of ~/.ssh/config.', examples: ['~/.ssh/config'] })),
+    proxy_jump: Type.Optional(Type.String({ minLength: 1, description: 'Bastion(s) to jump through, as for `ssh -J`.', examples: ['bastion.example.com'] })),
+    become: Type.Optional(Type.Literal('sudo', { description: 'Run remote commands through `sudo -n`.', examples: ['sudo'] })),
+    connect_timeout: Type.Optional(Duration('How long to wait for a connection (default 10s).', ['10s'])),
+  },
+  { additionalProperties: false, description: 'SSH defaults for every host.' },
+);
+
+const Nginx = Type.Object(
+  {
+    prefix: HostPath('nginx install prefix on the host; the other paths default from it.', ['/usr/local/nginx']),
+    binary: Type.Optional(HostPath('The nginx executable the running master execs (default `{{ prefix }}/sbin/nginx`).', ['/usr/local/nginx/sbin/nginx'])),
+    pid_file: Type.Optional(HostPath('The pid file from the `pid` directive (default `{{ prefix }}/logs/nginx.pid`).', ['/run/nginx.pid'])),
+    conf: Type.Optional(HostPath('Main config file (default `{{ prefix }}/conf/nginx.conf`).', ['/etc/nginx/nginx.conf'])),
+    error_log: Type.Optional(HostPath('Error log (default `{{ prefix }}/logs/error.log`).', ['/var/log/nginx/error.log'])),
+  },
+  { additionalProperties: false, description: 'Where nginx lives on every host (host `vars` may override via {{ }}).' },
+);
+
+const SerialItem = Type.Union([
+  Type.Integer({ minimum: 1, description: 'A number of hosts.', examples: [1] }),
+  Type.String({ pattern: withTemplate('[0-9]+(?:\\.[0-9]+)?%'), description: 'A percentage of all hosts (rounded down, at least 1).', examples: ['25%'] }),
+]);
+
+const Strategy = Type.Object(
+  {
+    serial: Type.Optional(
+      Type.Union([SerialItem, Type.Array(SerialItem, { minItems: 1 })], {
+        description: 'Batch sizes: a count, a percentage, or a list whose last item repeats. Default: all hosts in one batch.',
+        examples: [[1, '25%']],
+      }),
+    ),
+    concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Hosts in flight at once within a batch (default 20).', examples: [20] })),
+    max_fail_percentage: Type.Optional(
+      Type.Number({ minimum: 0, maximum: 100, description: 'Failed or unreachable hosts in a batch above this percentage halt the rollout (default 0).', examples: [0] }),
+    ),
+    pause: Type.Optional(
+      Type.String({
+        pattern: withTemplate(`${DURATION_RE}|confirm`),
+        description: 'Between batches: a duration, or `confirm` to ask (refused without a terminal unless --yes).',
+        examples: ['0s', 'confirm'],
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'How the rollout proceeds through the fleet.' },
+);
+
+export const SIGNALS = ['USR2', 'WINCH', 'QUIT', 'HUP', 'TERM'] as const;
+export const SIGNAL_TARGETS = ['old-master', 'new-master', 'master'] as const;
+export const WAIT_UNTIL = ['new-master-ready', 'old-workers-exited', 'old-master-exited'] as const;
+
+const SignalName = Type.Union(SIGNALS.map((s) => Type.Literal(s)), { description: 'The signal to send.', examples: ['USR2'] });
+
+const Backup = Type.Object(
+  {
+    dest: Type.Optional(HostPath('Where to copy the binary (default `{{ binary }}.<UTC timestamp>.bak`).', ['/usr/local/nginx/sbin/nginx.bak'])),
+    keep: Type.Optional(Type.Integer({ minimum: 1, description: 'How many backups to keep (default 3).', examples: [3] })),
+  },
+  { additionalProperties: false, description: 'Copy the file the running master would exec, verify the copy, prune old backups.', examples: [{ keep: 3 }] },
+);
+
+const CopyBinary = Type.Object(
+  {
+    src: Type.String({ minLength: 1, description: 'The new nginx binary on the control machine (relative to the playbook).', examples: ['./build/nginx-1.26.3'] }),
+    sha256: Type.Optional(Type.String({ pattern: withTemplate('[0-9a-f]{64}'), description: 'Expected sha256 of `src` (64 lowercase hex digits).', examples: ['bc08ffbb8c8dcc4af51a7816a8afedbe2d4526787cfd9f3a49e26c208217d550'] })),
+    test_config: Type.Optional(Type.Boolean({ description: 'Run `<new binary> -t` with the running master\'s arguments before replacing (default true).', examples: [true] })),
+  },
+  { additionalProperties: false, required: ['src'], description: 'Upload the new binary beside the old, check it, and rename it into place.', examples: [{ src: '{{ build }}' }] },
+);
+
+const Signal = Type.Union(
+  [
+    SignalName,
+    Type.Object(
+      {
+        send: SignalName,
+        to: Type.Optional(Type.Union(SIGNAL_TARGETS.map((s) => Type.Literal(s)), { description: 'Which master: the old one (serving before the upgrade), the new one, or the only one.', examples: ['old-master'] })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'Send a signal to an nginx master (USR2, WINCH, QUIT go to the old master by default).', examples: ['USR2', { send: 'QUIT', to: 'new-master' }] },
+);
+
+const WaitForWorkers = Type.Object(
+  {
+    until: Type.Union(WAIT_UNTIL.map((s) => Type.Literal(s)), { description: 'The condition to wait for.', examples: ['new-master-ready'] }),
+    timeout: Type.Optional(Duration('Give up after this long (defaults: 10s, 5m, 30s).', ['10s'])),
+  },
+  { additionalProperties: false, description: 'Wait on the host until a stage of the upgrade is reached.', examples: [{ until: 'new-master-ready', timeout: '10s' }] },
+);
+
+const HttpCheck = Type.Object(
+  {
+    url: Type.String({ pattern: withTemplate('https?://.+'), description: 'URL fetched on the host itself (127.0.0.1 is the host).', examples: ['http://127.0.0.1/healthz'] }),
+    status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599, description: 'Expected status (default 200).', examples: [200] })),
+    contains: Type.Optional(Type.String({ description: 'Text the body must contain.', examples: ['ok'] })),
+    header: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Response headers that must match a regular expression.', examples: [{ Server: '^nginx' }] })),
+  },
+  { additionalProperties: false, description: 'An HTTP check.' },
+);
+
+const Verify = Type.Object(
+  {
+    running_binary: Type.Optional(Type.Union([Type.Literal('new'), Type.Literal('old'), Type.Literal('any')], { description: 'Which build the master must be running, by sha256 of /proc/<master>/exe (default `new`).', examples: ['new'] })),
+    version: Type.Optional(Type.String({ minLength: 1, description: 'Text `nginx -v` of the running binary must contain.', examples: ['1.26.3'] })),
+    http: Type.Optional(Type.Array(HttpCheck, { description: 'HTTP checks run on the host.' })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, description: 'Extra attempts before the check fails (default 0).', examples: [3] })),
+    interval: Type.Optional(Duration('Pause between attempts (default 1s).', ['1s'])),
+  },
+  { additionalProperties: false, description: 'Prove which binary runs and that it serves.', examples: [{ running_binary: 'new' }] },
+);
+
+export const STEP_KINDS = ['backup', 'copy-binary', 'signal', 'wait-for-workers', 'verify'] as const;
+
+export const StepSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'A label for the step in output.', examples: ['drain old workers'] })),
+    timeout: Type.Optional(Duration('A bound on the whole step.', ['30s'])),
+    backup: Type.Optional(Backup),
+    'copy-binary': Type.Optional(CopyBinary),
+    signal: Type.Optional(Signal),
+    'wait-for-workers': Type.Optional(WaitForWorkers),
+    verify: Type.Optional(Verify),
+  },
+  {
+    additionalProperties: false,
+    minProperties: 1,
+    // exactly one step kind per item
+    oneOf: STEP_KINDS.map((k) => ({ required: [k] })),
+    description: 'One step: exactly one of backup, copy-binary, signal, wait-for-workers, verify; optionally `name` and `timeout`.',
+  },
+);
+
+export const PlaybookSchema = Type.Object(
+  {
+    version: Type.Literal(1, { description: 'Playbook format version.', examples: [1] }),
+    name: Type.String({ minLength: 1, description: 'What this rollout does, shown in output.', examples: ['edge nginx 1.26.2 -> 1.26.3'] }),
+    vars: Type.Optional(Vars),
+    hosts: Hosts,
+    inventory: Type.Optional(Type.String({ minLength: 1, description: 'An Ansible INI or YAML inventory, relative to the playbook.', examples: ['./inventory.ini'] })),
+    ssh: Type.Optional(Ssh),
+    nginx: Nginx,
+    strategy: Type.Optional(Strategy),
+    on_failure: Type.Optional(Type.Union([Type.Literal('rollback'), Type.Literal('stop')], { description: '`rollback` (default) undoes a failed host; `stop` leaves it as it is for a person.', examples: ['rollback'] })),
+    steps: Type.Array(StepSchema, { minItems: 1, description: 'The ordered steps run on each host.' }),
+  },
+  { additionalProperties: false, title: 'hotswap playbook', description: 'A hotswap playbook: upgrade the nginx binary on a fleet without dropping a request.' },
+);
+
+export type Playbook = Static<typeof PlaybookSchema>;
+export type Step = Static<typeof StepSchema>;
+export type StepKind = (typeof STEP_KINDS)[number];
+export type SignalName = (typeof SIGNALS)[number];
+export type SignalTarget = (typeof SIGNAL_TARGETS)[number];
+export type WaitUntil = (typeof WAIT_UNTIL)[number];
+export type HostEntry = Static<typeof HostEntrySchema>;
+export type BackupStep = Static<typeof Backup>;
+export type CopyBinaryStep = Static<typeof CopyBinary>;
+export type SignalStep = Static<typeof Signal>;
+export type WaitStep = Static<typeof WaitForWorkers>;
+export type VerifyStep = Static<typeof Verify>;
+export type HttpCheckSpec = Static<typeof HttpCheck>;
+
+/** The schema as a plain JSON document (draft-07), as written to schemas/. */
+export function playbookJsonSchema(): Record<string, unknown> {
+  const plain = JSON.parse(JSON.stringify(PlaybookSchema as TSchema)) as Record<string, unknown>;
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...plain };
+}

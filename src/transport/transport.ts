@@ -1,0 +1,37 @@
+import type { Duplex } from 'node:stream';
+
+// What hotswap needs from a host, and nothing about nginx: run a program with
+// arguments, put a file, close. Dry run and apply use the same transports.
+export interface ExecResult {
+  stdout: string;
+  stderr: string;
+  /** exit status; null when the remote program was killed by a signal */
+  code: number | null;
+}
+
+export interface ExecOptions {
+  /** bytes written to the program's stdin, then stdin is closed */
+  stdin?: string | Buffer;
+  /** give up (and kill the remote program where possible) after this long */
+  timeoutMs?: number;
+}
+
+export interface Transport {
+  /** the host's name as the playbook calls it */
+  readonly host: string;
+  /** argv is quoted by commandLine(); never pass a preformatted shell line */
+  exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /** copy a local file to an absolute path on the host (mode 0600 until changed) */
+  put(localPath: string, remotePath: string): Promise<void>;
+  /** a TCP connection made from the host itself (127.0.0.1 is the host) */
+  openTcp?(address: string, port: number): Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+/** A connection could not be made or was lost: the host is "unreachable". */
+export class UnreachableError extends Error {
+  constructor(readonly host: string, message: string) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
