@@ -1,0 +1,78 @@
+import { spawn } from 'node:child_process';
+import { chmod, copyFile, open } from 'node:fs/promises';
+import { isAbsolute } from 'node:path';
+import { commandLine } from './quote.js';
+import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+
+// Why: `connection: local` runs the same steps on this machine, with no shell in
+// between, so a value in argv is always one argument.
+export class LocalTransport implements Transport {
+  private closed = false;
+
+  constructor(readonly host: string) {}
+
+  exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    if (argv.length === 0) return Promise.reject(new Error('exec: empty argv'));
+    if (this.closed) return Promise.reject(new UnreachableError(this.host, `${this.host}: transport closed`));
+    return new Promise((resolve, reject) => {
+      // Own process group, so a timeout kills whatever the program started too.
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: 'pipe', detached: true });
+      const stdout: Buffer[] = [];
+      const stderr: Buffer[] = [];
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      const finish = (f: () => void) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        f();
+      };
+
+      child.stdout.on('data', (d: Buffer) => stdout.push(d));
+      child.stderr.on('data', (d: Buffer) => stderr.push(d));
+      child.stdin.on('error', () => undefined); // the program may exit without reading stdin
+      child.stdin.end(opts.stdin ?? '');
+      child.once('error', (e: NodeJS.ErrnoException) => {
+        // Same outcome as a shell over SSH: 127 not found, 126 not executable.
+        const code = e.code === 'ENOENT' ? 127 : e.code === 'EACCES' ? 126 : null;
+        if (code === null) return finish(() => reject(e));
+        finish(() => resolve({ stdout: '', stderr: `${argv[0]}: ${e.code === 'ENOENT' ? 'not found' : 'permission denied'}\n`, code }));
+      });
+      child.once('close', (code) => finish(() => resolve({
+        stdout: Buffer.concat(stdout).toString('utf8'),
+        stderr: Buffer.concat(stderr).toString('utf8'),
+        code,
+      })));
+      if (opts.timeoutMs !== undefined) {
+        timer = setTimeout(() => finish(() => {
+          try {
+            process.kill(-child.pid!, 'SIGKILL');
+          } catch {
+            child.kill('SIGKILL');
+          }
+          reject(timeoutError(this.host, argv, opts.timeoutMs!));
+        }), opts.timeoutMs);
+      }
+    });
+  }
+
+  async put(localPath: string, remotePath: string): Promise<void> {
+    if (this.closed) throw new UnreachableError(this.host, `${this.host}: transport closed`);
+    if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
+    // Create (or narrow) the file as 0600 before any content lands in it.
+    const fh = await open(remotePath, 'w', 0o600);
+    await fh.chmod(0o600).finally(() => fh.close());
+    await copyFile(localPath, remotePath);
+    await chmod(remotePath, 0o600);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+export function timeoutError(host: string, argv: readonly string[], ms: number): Error {
+  const e = new Error(`${host}: \`${commandLine(argv).slice(0, 200)}\` timed out after ${ms} ms`);
+  e.name = 'TimeoutError';
+  return e;
+}

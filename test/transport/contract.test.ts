@@ -1,0 +1,123 @@
+import { expect } from 'chai';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSshd, type Sshd } from '../../lab/sshd.js';
+import { LocalTransport } from '../../src/transport/local.js';
+import { connectSsh } from '../../src/transport/ssh.js';
+import { UnreachableError, type Transport } from '../../src/transport/transport.js';
+
+const HOSTILE = [
+  'plain', 'with space', "single'quote", 'double"quote', '$(id)', '`id`', '; rm -rf /nonexistent', 'line\nbreak',
+  '*', '', '\\', '$HOME', '&& exit 1', '| cat', '> /tmp/x', '~', '-n', '--', 'tab\there', 'héllo ✓', "'",
+];
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+// One behaviour for every transport: the steps above must not care which one runs them.
+function contract(name: string, open: () => Promise<{ transport: Transport; cleanup(): Promise<void> }>) {
+  describe(`Transport contract: ${name}`, function () {
+    let t: Transport;
+    let cleanup: () => Promise<void>;
+    let dir: string;
+
+    before(async () => {
+      ({ transport: t, cleanup } = await open());
+      dir = await mkdtemp(join(tmpdir(), 'hotswap-contract-'));
+    });
+    after(async () => {
+      await t?.close();
+      await cleanup?.();
+      if (dir) await rm(dir, { recursive: true, force: true });
+    });
+
+    it('passes every hostile argument through byte-exact', async () => {
+      for (const arg of HOSTILE) {
+        const r = await t.exec(['printf', '%s', arg]);
+        expect(r, JSON.stringify(arg)).to.deep.equal({ stdout: arg, stderr: '', code: 0 });
+      }
+      const all = await t.exec(['printf', '%s\\0', ...HOSTILE]);
+      expect(all.stdout.split('\0').slice(0, -1)).to.deep.equal(HOSTILE);
+    });
+
+    it('reports exit codes, including 127 for a missing program and null for a signal', async () => {
+      expect((await t.exec(['true'])).code).to.equal(0);
+      expect((await t.exec(['false'])).code).to.equal(1);
+      expect((await t.exec(['sh', '-c', 'exit 7'])).code).to.equal(7);
+      expect((await t.exec(['/nonexistent/hotswap-no-such-program'])).code).to.equal(127);
+      expect((await t.exec(['sh', '-c', 'kill -9 $$'])).code).to.equal(null);
+    });
+
+    it('keeps stdout and stderr apart', async () => {
+      const r = await t.exec(['sh', '-c', 'printf out; printf err >&2']);
+      expect(r).to.deep.equal({ stdout: 'out', stderr: 'err', code: 0 });
+    });
+
+    it('writes stdin then closes it, text and binary', async () => {
+      expect((await t.exec(['cat'], { stdin: 'line 1\nline 2 ✓\n' })).stdout).to.equal('line 1\nline 2 ✓\n');
+      const blob = randomBytes(300_000);
+      const r = await t.exec(['sha256sum'], { stdin: blob });
+      expect(r.stdout.split(' ')[0]).to.equal(sha256(blob));
+      expect((await t.exec(['wc', '-c'])).stdout.trim()).to.equal('0'); // no stdin: EOF at once
+    });
+
+    it('rejects on timeout, kills the program and stays usable', async () => {
+      const started = Date.now();
+      let err: Error | undefined;
+      await t.exec(['sleep', '10'], { timeoutMs: 300 }).catch((e: Error) => { err = e; });
+      expect(err?.message).to.match(/timed out after 300 ms/);
+      expect(Date.now() - started).to.be.below(3_000);
+      expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
+    });
+
+    it('runs many commands at once over one transport', async () => {
+      const results = await Promise.all(Array.from({ length: 25 }, (_, i) => t.exec(['printf', '%s', String(i)])));
+      expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 25 }, (_, i) => String(i)));
+    });
+
+    it('puts a 1.3 MB file byte-exact with mode 0600, also over an existing file', async () => {
+      const data = randomBytes(1_300_000);
+      const local = join(dir, 'payload');
+      await writeFile(local, data);
+      const remote = join(dir, 'far side with space');
+      await writeFile(remote, 'old', { mode: 0o755 });
+      await t.put(local, remote);
+      expect((await t.exec(['sha256sum', remote])).stdout.split(' ')[0]).to.equal(sha256(data));
+      expect((await t.exec(['stat', '-c', '%a %s', remote])).stdout.trim()).to.equal(`600 ${data.length}`);
+    });
+
+    it('refuses a relative destination', async () => {
+      let err: Error | undefined;
+      await t.put('/etc/hostname', 'relative/path').catch((e: Error) => { err = e; });
+      expect(err?.message).to.match(/absolute/);
+    });
+
+    it('closes, and then refuses work as unreachable', async () => {
+      await t.close();
+      await t.close();
+      let err: unknown;
+      await t.exec(['true']).catch((e) => { err = e; });
+      expect(err).to.be.instanceOf(UnreachableError);
+    });
+  });
+}
+
+contract('local', async () => ({ transport: new LocalTransport('localhost'), cleanup: async () => {} }));
+
+let sshd: Sshd | undefined;
+contract('ssh', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'hotswap-sshd-'));
+  sshd = await startSshd({ dir });
+  const transport = await connectSsh({
+    host: 'lab-ssh', address: '127.0.0.1', port: sshd.port, user: sshd.user, identityFile: sshd.identityFile,
+    connectTimeoutMs: 5_000, hostKeyChecking: 'strict', knownHostsFile: sshd.knownHostsFile,
+  });
+  return {
+    transport,
+    cleanup: async () => {
+      await sshd?.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+});
