@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, chown, copyFile, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { join, resolve } from 'node:path';
 import { childrenOf, isMaster, signal, sleep, waitGone } from './processes.js';
@@ -16,6 +16,8 @@ export type NginxHostOptions = {
   extraHttpConfig?: string;
   /** default true; false runs the master in the foreground as our child (USR2/WINCH then refuse) */
   daemon?: boolean;
+  /** run nginx as this user (it then owns the whole prefix); default: whoever runs the lab */
+  user?: { uid: number; gid: number };
 };
 
 export type NginxHost = {
@@ -53,10 +55,11 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
   await chmod(`${binaryPath}.tmp`, 0o755);
   await rename(`${binaryPath}.tmp`, binaryPath);
   await writeFile(confPath, nginxConf(root, opts.port, opts.workers ?? 2, daemon, opts.extraHttpConfig ?? ''));
+  if (opts.user) await chownTree(root, opts.user.uid, opts.user.gid);
 
   const startupLog = join(root, 'logs', 'startup.log');
   const out = openSync(startupLog, 'w');
-  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon });
+  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}) });
   closeSync(out);
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   child.once('error', () => undefined); // reported through `exited` / the wait below
@@ -92,6 +95,15 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
       await fail(`${state} after ${START_TIMEOUT_MS} ms`);
     }
     await sleep(20);
+  }
+}
+
+async function chownTree(dir: string, uid: number, gid: number): Promise<void> {
+  await chown(dir, uid, gid);
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await chownTree(p, uid, gid);
+    else await chown(p, uid, gid);
   }
 }
 

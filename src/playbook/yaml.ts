@@ -23,7 +23,7 @@ export function parseYaml(file: string, text: string): Located {
   const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const problems: Problem[] = doc.errors.map((e) => {
     const lp = lineCounter.linePos(e.pos[0]);
-    return { file, line: lp.line, col: lp.col, message: yamlMessage(e.code, e.message, text.slice(e.pos[0], e.pos[1])) };
+    return { file, line: lp.line, col: lp.col, message: yamlMessage(e.code, e.message, text.slice(e.pos[0], text.indexOf("\n", e.pos[0]) + 1 || undefined)) };
   });
   if (problems.length) throw new PlaybookError(problems);
   let data: unknown;

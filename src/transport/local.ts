@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
 import { chmod, copyFile, open } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { commandLine } from './quote.js';
 import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
@@ -10,6 +12,13 @@ export class LocalTransport implements Transport {
   private closed = false;
 
   constructor(readonly host: string) {}
+
+  openTcp(address: string, port: number): Promise<Duplex> {
+    return new Promise((resolve, reject) => {
+      const sock = connect({ host: address, port }, () => resolve(sock));
+      sock.once('error', reject);
+    });
+  }
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     if (argv.length === 0) return Promise.reject(new Error('exec: empty argv'));

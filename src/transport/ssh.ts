@@ -3,6 +3,7 @@ import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import {
   checkHostKey, fingerprint, formatEntry, hostKeyAlgorithms, hostToken, keyFromBlob,
@@ -36,6 +37,7 @@ type Channel = NodeJS.ReadWriteStream & {
 };
 type Client = {
   exec(cmd: string, cb: (err: Error | undefined, ch: Channel) => void): void;
+  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, cb: (err: Error | undefined, ch: Duplex) => void): void;
   on(ev: string, cb: (...a: any[]) => void): Client;
   once(ev: string, cb: (...a: any[]) => void): Client;
   end(): void;
@@ -156,6 +158,20 @@ class SshTransport implements Transport {
     const script = 'umask 077 && cat > "$1" && chmod 600 "$1"';
     const r = await this.exec(['sh', '-c', script, 'sh', remotePath], { stdin: await readFile(localPath) });
     if (r.code !== 0) throw new Error(`${this.host}: upload to ${remotePath} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
+  }
+
+  // A direct-tcpip channel: the host's sshd opens the connection, so an
+  // address means what it means on the host.
+  async openTcp(address: string, port: number): Promise<Duplex> {
+    await this.slot();
+    try {
+      return await this.tracked<Duplex>((resolve, reject) =>
+        this.client.forwardOut('127.0.0.1', 0, address, port, (err, ch) =>
+          err ? reject(new Error(`${this.host}: cannot open ${address}:${port} from the host: ${err.message}`)) : resolve(ch)),
+      );
+    } finally {
+      this.release();
+    }
   }
 
   async close(): Promise<void> {

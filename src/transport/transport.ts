@@ -24,7 +24,7 @@ export interface Transport {
   /** copy a local file to an absolute path on the host (mode 0600 until changed) */
   put(localPath: string, remotePath: string): Promise<void>;
   /** a TCP connection made from the host itself (127.0.0.1 is the host) */
-  openTcp?(address: string, port: number): Promise<Duplex>;
+  openTcp(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,51 @@
+// copy-binary: upload beside the old binary, check it, rename it into place.
+import { basename, dirname } from 'node:path';
+import type { CopyBinaryStep } from '../playbook/schema.js';
+import { short, StepFailure, type HostRun } from '../run/host-run.js';
+import { checkStaged, RemoteError, removeFile, renameInto, sh } from './file-ops.js';
+
+export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
+  const { state, t } = run;
+  const local = run.ctx.binaries.get(spec.src);
+  if (!local) throw new StepFailure(`no hashed build for ${spec.src}`);
+  // A dry run stages the build in a private temp directory outside the nginx
+  // tree (for `nginx -t`) and removes it; an apply stages it beside the target
+  // so the final rename is atomic.
+  const dir = run.dryRun ? (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim() : dirname(state.target);
+  const staged = `${dir}/.${basename(state.target)}.hotswap-${run.ctx.runId}`;
+  try {
+    await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}`, async () => {
+      state.staged = run.dryRun ? undefined : staged;
+      await t.put(local.path, staged);
+    });
+    const args = run.facts.master?.args;
+    const test = spec.test_config === false || !args ? null : { cwd: run.facts.master?.cwd ?? '/', args: configArgs(args) };
+    try {
+      await run.check(
+        `check its sha256${run.dryRun ? '' : ', give it the owner and mode of ' + state.target}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
+        () => checkStaged(t, staged, local.sha256, run.dryRun ? null : state.target, test),
+      );
+    } catch (err) {
+      if (err instanceof RemoteError) throw new StepFailure(err.code === 12 ? `the new build rejects the running config (nginx -t): ${err.message}` : err.message);
+      throw err;
+    }
+    await run.act(`rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`, async () => {
+      state.phase = 'replaced';
+      await renameInto(t, staged, state.target);
+      state.staged = undefined;
+    }, undefined);
+  } finally {
+    if (run.dryRun) await sh(t, 'rm -rf -- "$1"', [dir]).catch(() => undefined);
+  }
+  return `${state.target} is now sha256 ${short(local.sha256)}`;
+}
+
+/** The running master's -p/-c/-g, for `nginx -t` against the config it runs. */
+function configArgs(a: { prefix?: string; conf?: string; globals?: string }): string[] {
+  return [...(a.prefix ? ['-p', a.prefix] : []), ...(a.conf ? ['-c', a.conf] : []), ...(a.globals ? ['-g', a.globals] : [])];
+}
+
+export async function discardStaged(run: HostRun): Promise<void> {
+  if (run.state.staged) await removeFile(run.t, run.state.staged).catch(() => undefined);
+  run.state.staged = undefined;
+}

@@ -1,0 +1,105 @@
+// Binary files on a host: backup, stage, check, rename into place, restore.
+// Each is a constant sh script; paths and digests are positional arguments.
+// A file is only ever replaced by rename(2) from a temp file in the same
+// directory: `cp` over a running binary fails (ETXTBSY) and a half-written
+// binary must never be exec'd.
+import type { Transport } from '../transport/transport.js';
+
+export class RemoteError extends Error {
+  constructor(message: string, readonly code: number | null) {
+    super(message);
+    this.name = 'RemoteError';
+  }
+}
+
+export async function sh(t: Transport, script: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
+  const r = await t.exec(['sh', '-c', script, 'hotswap', ...args], { timeoutMs });
+  if (r.code !== 0) throw new RemoteError((r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(-5).join('; '), r.code);
+  return r.stdout;
+}
+
+const SHA = `sha() { sha256sum < "$1" | cut -d' ' -f1; }`;
+
+// $1 source, $2 dest, $3 sha256 the copy must have. Copies to a temp name
+// first so a crash never leaves a truncated file under the backup's name.
+const BACKUP = `set -u
+${SHA}
+src=$1 dest=$2 want=$3 tmp="$2.hotswap-tmp.$$"
+cp -p -- "$src" "$tmp" || { rm -f -- "$tmp"; exit 1; }
+got=$(sha "$tmp")
+if [ "$got" != "$want" ]; then rm -f -- "$tmp"; echo "the backup copy has sha256 $got, expected $want" >&2; exit 1; fi
+mv -f -- "$tmp" "$dest" && printf '%s\\n' "$(stat -c %s -- "$dest")"`;
+
+export async function backupFile(t: Transport, src: string, dest: string, sha256: string): Promise<void> {
+  await sh(t, BACKUP, [src, dest, sha256]);
+}
+
+// $1 dir, $2 file name, $3 how many to keep. Only backups named by hotswap
+// (<name>.<UTC timestamp>.bak) are pruned; the names sort by time.
+const PRUNE = `set -u
+dir=$1 base=$2 keep=$3
+ls -1 -- "$dir" | grep -E "^$(printf '%s' "$base" | sed 's/[.[\\*^$]/\\\\&/g')\\.[0-9]{8}T[0-9]{6}Z\\.bak$" | sort -r | tail -n +$((keep + 1)) | while IFS= read -r f; do
+  rm -f -- "$dir/$f" && printf '%s\\n' "$dir/$f"
+done`;
+
+export async function pruneBackups(t: Transport, dir: string, base: string, keep: number): Promise<string[]> {
+  return (await sh(t, PRUNE, [dir, base, String(keep)])).split('\n').filter(Boolean);
+}
+
+// $1 staged file, $2 sha256 it must have, $3 file whose owner and mode it
+// takes (or "-"), $4 directory to test from (the master's cwd, or "-" for no
+// test), then the arguments for \`nginx -t\` (the running master's -p/-c/-g).
+const CHECK_STAGED = `set -u
+${SHA}
+f=$1 want=$2 ref=$3 cwd=$4; shift 4
+got=$(sha "$f")
+[ "$got" = "$want" ] || { echo "the uploaded file has sha256 $got, expected $want" >&2; exit 10; }
+if [ "$ref" != - ]; then
+  chown --reference="$ref" -- "$f" && chmod --reference="$ref" -- "$f" || exit 11
+else
+  chmod 0755 -- "$f" || exit 11
+fi
+if [ "$cwd" != - ]; then
+  cd -- "$cwd" || exit 12
+  out=$("$f" "$@" -t 2>&1) || { printf '%s\\n' "$out" >&2; exit 12; }
+  printf '%s\\n' "$out"
+fi`;
+
+export interface ConfigTest {
+  cwd: string;
+  args: string[];
+}
+
+/** Checks a staged binary: its digest, the reference file's owner and mode, and `-t` when asked. */
+export async function checkStaged(t: Transport, file: string, sha256: string, ownerFrom: string | null, test: ConfigTest | null): Promise<string> {
+  return sh(t, CHECK_STAGED, [file, sha256, ownerFrom ?? '-', test?.cwd ?? '-', ...(test?.args ?? [])]);
+}
+
+// $1 staged file, $2 target: the atomic replacement.
+const RENAME = `mv -f -- "$1" "$2"`;
+export async function renameInto(t: Transport, staged: string, target: string): Promise<void> {
+  await sh(t, RENAME, [staged, target]);
+}
+
+// $1 backup, $2 target, $3 sha256 the restored file must have.
+const RESTORE = `set -u
+${SHA}
+tmp="$2.hotswap-restore.$$"
+cp -p -- "$1" "$tmp" || { rm -f -- "$tmp"; exit 1; }
+got=$(sha "$tmp")
+if [ "$got" != "$3" ]; then rm -f -- "$tmp"; echo "the backup $1 has sha256 $got, expected $3" >&2; exit 1; fi
+mv -f -- "$tmp" "$2"`;
+
+export async function restoreFile(t: Transport, backup: string, target: string, sha256: string): Promise<void> {
+  await sh(t, RESTORE, [backup, target, sha256]);
+}
+
+export async function removeFile(t: Transport, path: string): Promise<void> {
+  await sh(t, 'rm -f -- "$1"', [path]);
+}
+
+// $1 path: sha256 of a file, or nothing when it does not exist.
+export async function fileSha256(t: Transport, path: string): Promise<string | null> {
+  const out = await sh(t, `[ -e "$1" ] || exit 0; ${SHA}; sha "$1"`, [path]);
+  return out.trim() || null;
+}

@@ -1,0 +1,54 @@
+// verify: prove which build the master really runs (sha256 of
+// /proc/<master>/exe, not the file on disk) and that it serves.
+import type { VerifyStep } from '../playbook/schema.js';
+import { parseDuration } from '../playbook/duration.js';
+import { gatherFacts } from '../nginx/facts.js';
+import { short, StepFailure, type HostRun } from '../run/host-run.js';
+import { fetchOnHost, httpMismatch } from './http-check.js';
+import { sh } from './file-ops.js';
+
+export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
+  const retries = spec.retries ?? 0;
+  const intervalMs = parseDuration(spec.interval ?? '1s') ?? 1000;
+  const which = spec.running_binary ?? 'new';
+  const wants = [
+    which === 'any' ? undefined : `the master runs the ${which} build (sha256 ${short(which === 'new' ? run.state.newSha : run.state.oldSha)})`,
+    spec.version ? `nginx -v says ${JSON.stringify(spec.version)}` : undefined,
+    ...(spec.http ?? []).map((h) => `GET ${h.url} on the host answers ${h.status ?? 200}${h.contains ? ` containing ${JSON.stringify(h.contains)}` : ''}`),
+  ].filter(Boolean);
+  return run.act(`check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`, async () => {
+    let last = '';
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt) await new Promise((r) => setTimeout(r, intervalMs));
+      last = await once(run, spec, which);
+      if (!last) return `${wants.length} check${wants.length === 1 ? '' : 's'} passed`;
+    }
+    throw new StepFailure(last);
+  }, 'planned', false);
+}
+
+/** One round of checks: '' when all pass, else why not. */
+async function once(run: HostRun, spec: VerifyStep, which: 'new' | 'old' | 'any'): Promise<string> {
+  const f = await gatherFacts(run.t, { pidFile: run.host.nginx.pid_file, binary: run.host.nginx.binary, errorLog: run.host.nginx.error_log });
+  const m = f.master;
+  if (!m || !m.isNginxMaster || m.zombie) return `no live nginx master in ${run.host.nginx.pid_file}`;
+  if (which !== 'any') {
+    const want = which === 'new' ? run.state.newSha : run.state.oldSha;
+    if (m.exeSha256 !== want) return `master ${m.pid} runs sha256 ${short(m.exeSha256)}, not the ${which} build ${short(want)}`;
+  }
+  if (!m.workers.length) return `master ${m.pid} has no workers`;
+  if (spec.version) {
+    const out = await sh(run.t, 'exec "$1" -v 2>&1', [`/proc/${m.pid}/exe`]).catch((e: Error) => e.message);
+    if (!out.includes(spec.version)) return `nginx -v says ${JSON.stringify(out.trim())}, not ${JSON.stringify(spec.version)}`;
+  }
+  for (const check of spec.http ?? []) {
+    try {
+      const r = await fetchOnHost(run.t, check.url, 5000);
+      const why = httpMismatch(check, r);
+      if (why) return `GET ${check.url}: ${why}`;
+    } catch (err) {
+      return `GET ${check.url}: ${(err as Error).message}`;
+    }
+  }
+  return '';
+}

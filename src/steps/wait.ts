@@ -1,0 +1,31 @@
+// wait-for-workers: the loop runs on the host; one round trip per wait.
+import type { WaitStep } from '../playbook/schema.js';
+import { parseDuration } from '../playbook/duration.js';
+import { describeAlive, waitFor } from '../nginx/wait.js';
+import { StepFailure, type HostRun } from '../run/host-run.js';
+
+export const DEFAULT_WAIT: Record<WaitStep['until'], string> = { 'new-master-ready': '10s', 'old-workers-exited': '5m', 'old-master-exited': '30s' };
+
+export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): Promise<string> {
+  const { state, host } = run;
+  const timeout = spec.timeout ?? stepTimeout ?? DEFAULT_WAIT[spec.until];
+  const timeoutMs = parseDuration(timeout) ?? 10_000;
+  const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `the old master's (pid ${state.oldPid}) workers have exited`, 'old-master-exited': `the old master (pid ${state.oldPid}) has exited and .oldbin is gone` }[spec.until];
+  const r = await run.act(`wait up to ${timeout} until ${what}`, () =>
+    waitFor(run.t, {
+      mode: spec.until,
+      oldPid: state.oldPid,
+      pidFile: host.nginx.pid_file,
+      timeoutMs,
+      errorLog: host.nginx.error_log,
+      errorLogSizeAtStart: state.errorLogSize,
+      pidFileCtimeAtStart: state.pidFileCtime,
+    }), { ok: true as const, workers: [] as number[] }, false);
+  if (!r.ok) {
+    const alive = r.alive.length ? `; still alive: ${r.alive.map(describeAlive).join('; ')}` : '';
+    throw new StepFailure(`${spec.until}: ${r.message}${alive}`);
+  }
+  if (spec.until === 'new-master-ready' && r.newMasterPid) state.newPid = r.newMasterPid;
+  if (spec.until === 'old-master-exited') state.phase = 'done';
+  return spec.until === 'new-master-ready' ? `new master ${r.newMasterPid ?? '?'} with workers ${r.workers.join(',')}` : `${r.elapsedMs ?? 0}ms`;
+}
