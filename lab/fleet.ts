@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ensureBuilds, type Build } from './nginx-builds.js';
 import { startNginxHost, type NginxHost } from './nginx-host.js';
@@ -54,6 +54,7 @@ export const CANONICAL_STEPS = `  - backup: { keep: 3 }
 export async function startLabFleet(opts: { dir: string; hosts: number; ports?: number[]; sshdPort?: number; build?: 'old' | 'new' }): Promise<LabFleet> {
   const dir = resolve(opts.dir);
   await mkdir(dir, { recursive: true });
+  await chmod(dir, 0o755); // the lab user must reach its prefix (mkdtemp makes 0700)
   const builds = await ensureBuilds();
   const user = await ensureLabUser();
   const sshd = await startSshd({ dir: join(dir, 'ssh'), port: opts.sshdPort });

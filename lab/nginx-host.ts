@@ -61,8 +61,15 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
   const out = openSync(startupLog, 'w');
   const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}) });
   closeSync(out);
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.once('error', () => undefined); // reported through `exited` / the wait below
+  let spawnError: Error | undefined;
+  // a failed spawn (EACCES, ENOENT) emits 'error' and never 'exit'
+  const exited = new Promise<number | null>((r) => {
+    child.once('exit', (code) => r(code));
+    child.once('error', (e) => {
+      spawnError = e;
+      r(-1);
+    });
+  });
 
   const fail = async (why: string): Promise<never> => {
     if (!daemon && child.pid) signal(child.pid, 'SIGKILL');
@@ -72,7 +79,7 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
 
   if (daemon) {
     const code = await exited;
-    if (code !== 0) await fail(`${binaryPath} exited with code ${code}`);
+    if (code !== 0) await fail(spawnError ? `cannot run ${binaryPath}: ${spawnError.message}` : `${binaryPath} exited with code ${code}`);
   }
   const host: NginxHost = {
     root, port: opts.port, binaryPath, pidFile, errorLog,

@@ -8,11 +8,11 @@ import type { HostEntry, Playbook } from './schema.js';
 import type { NginxPaths, ResolvedHost } from './resolved.js';
 import { interpolate, resolveVars, type Vars } from './interpolate.js';
 import { durationProblem, hostPathProblem, sha256Problem, urlProblem } from './host-rules.js';
-import { loadInventory, connectionOf, InventoryError, type Inventory } from '../inventory/inventory.js';
+import { loadInventory, connectionOf, InventoryError, InventoryErrors, type Inventory, type HostConnection } from '../inventory/inventory.js';
 import { selectHosts } from '../inventory/pattern.js';
 
 interface Candidate {
-  entry: HostEntry;
+  entry: HostEntry & { identityFile?: string };
   /** where the host is named: its item in `hosts`, or `hosts` itself for a pattern */
   path: Path;
   inventoryVars: Vars;
@@ -42,7 +42,10 @@ function candidatesOf(playbook: Playbook, src: Located, problems: Problem[]): { 
       inventory = loadInventory(resolve(src.file, '..', playbook.inventory));
     } catch (err) {
       if (!(err instanceof InventoryError)) throw err;
-      problems.push(src.problem(['inventory'], `inventory: ${err.message}`));
+      // problems inside the inventory are reported where they are, in its own file
+      for (const e of err instanceof InventoryErrors ? err.errors : [err]) {
+        problems.push(e.line ? { file: e.file, line: e.line, col: e.col ?? 1, message: e.reason } : src.problem(['inventory'], `inventory ${e.file}: ${e.reason}`));
+      }
       return { candidates: [], groups: new Map() };
     }
   }
@@ -62,7 +65,7 @@ function candidatesOf(playbook: Playbook, src: Located, problems: Problem[]): { 
       groups,
       candidates: hosts.map((name) => {
         const ih = fromInventory(name)!;
-        return { entry: { name, ...connectionOf(ih) }, path: ['hosts'], inventoryVars: ih.vars, groups: ih.groups };
+        return { entry: { name, ...entryOf(connectionOf(ih)) }, path: ['hosts'], inventoryVars: ih.vars, groups: ih.groups };
       }),
     };
   }
@@ -71,9 +74,13 @@ function candidatesOf(playbook: Playbook, src: Located, problems: Problem[]): { 
     candidates: playbook.hosts.map((h, i) => {
       const entry: HostEntry = typeof h === 'string' ? { name: h } : h;
       const ih = fromInventory(entry.name);
-      return { entry: { ...(ih ? connectionOf(ih) : {}), ...stripUndefined(entry) }, path: ['hosts', i], inventoryVars: ih?.vars ?? {}, groups: ih?.groups ?? [] };
+      return { entry: { ...(ih ? entryOf(connectionOf(ih)) : {}), ...stripUndefined(entry) }, path: ['hosts', i], inventoryVars: ih?.vars ?? {}, groups: ih?.groups ?? [] };
     }),
   };
+}
+
+function entryOf(c: HostConnection): Partial<Candidate['entry']> {
+  return stripUndefined({ address: c.address, port: c.port, user: c.user, identityFile: c.identityFile, connection: c.connection });
 }
 
 function stripUndefined<T extends object>(o: T): T {
@@ -117,7 +124,7 @@ function resolveHost(playbook: Playbook, c: Candidate, src: Located, globals: Re
       address: c.entry.address ?? c.entry.name,
       port: c.entry.port ?? ssh.port,
       user: c.entry.user ?? ssh.user,
-      identityFile: (c.inventoryVars.ansible_ssh_private_key_file as string | undefined) ?? ssh.identity_file,
+      identityFile: c.entry.identityFile ?? ssh.identity_file,
     }),
     nginx,
     steps,

@@ -96,4 +96,12 @@ export class StepFailure extends Error {
   }
 }
 
+/** A check found the host must not be upgraded, before anything changed on it. */
+export class Refusal extends StepFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = 'Refusal';
+  }
+}
+
 export const short = (sha: string | undefined) => (sha ? sha.slice(0, 12) : '?');

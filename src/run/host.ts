@@ -8,7 +8,8 @@ import { gatherFacts, type HostFacts } from '../nginx/facts.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
-import { HostRun, short, type RunContext } from './host-run.js';
+import { HostRun, Refusal, short, type RunContext } from './host-run.js';
+import { discardStaged } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
 
@@ -78,6 +79,10 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
         const message = (err as Error).message;
         ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: 'failed', ms: Date.now() - stepStart, message });
         nextStep++;
+        if (err instanceof Refusal && run.state.phase === 'clean') {
+          await discardStaged(run);
+          return finish('refused', `${labels[nextStep - 1]}: ${message}`);
+        }
         return await fail(run, labels[nextStep - 1], message, deps, finish);
       }
     }

@@ -1,7 +1,7 @@
 // copy-binary: upload beside the old binary, check it, rename it into place.
 import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
-import { short, StepFailure, type HostRun } from '../run/host-run.js';
+import { Refusal, short, StepFailure, type HostRun } from '../run/host-run.js';
 import { checkStaged, RemoteError, removeFile, renameInto, sh } from './file-ops.js';
 
 export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
@@ -26,7 +26,9 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
         () => checkStaged(t, staged, local.sha256, run.dryRun ? null : state.target, test),
       );
     } catch (err) {
-      if (err instanceof RemoteError) throw new StepFailure(err.code === 12 ? `the new build rejects the running config (nginx -t): ${err.message}` : err.message);
+      if (err instanceof RemoteError && err.code === 12) throw new Refusal(`the new build rejects the running config (nginx -t): ${err.message}`);
+      if (err instanceof RemoteError && err.code === 10) throw new Refusal(err.message);
+      if (err instanceof RemoteError) throw new StepFailure(err.message);
       throw err;
     }
     await run.act(`rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`, async () => {

@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { loadPlaybook } from '../../src/playbook/load.js';
 import { PlaybookError, formatProblem } from '../../src/playbook/problem.js';
 
@@ -38,6 +38,7 @@ export function problemsOf(text: string, files: Record<string, string> = {}): st
     return [];
   } catch (err) {
     if (!(err instanceof PlaybookError)) throw err;
-    return err.problems.map((p) => formatProblem({ ...p, file: '' }).slice(1));
+    // problems in the playbook itself as LINE:COL; in another file (an inventory) as NAME:LINE:COL
+    return err.problems.map((p) => (p.file === file ? formatProblem({ ...p, file: '' }).slice(1) : formatProblem({ ...p, file: basename(p.file) })));
   }
 }

@@ -98,3 +98,22 @@ describe('playbook rules', () => {
     });
   });
 });
+
+describe('playbook hosts from an Ansible inventory', () => {
+  const INV = '[edge]\nedge-1 ansible_host=10.0.0.1\nedge-2 ansible_host=10.0.0.2 nginx_prefix=/opt/nginx\n[db]\ndb-1\n';
+  const withInventory = (hosts: string) =>
+    VALID.replace('hosts:\n  - edge-1', `inventory: ./inventory.ini\nhosts: ${hosts}`).replace('prefix: /usr/local/nginx', 'prefix: "{{ nginx_prefix }}"').replace('name: test', 'name: test\nvars: { nginx_prefix: /usr/local/nginx }');
+  it('selects hosts by pattern and uses their inventory vars', () => {
+    expect(problemsOf(withInventory('"edge:!edge-2"'), { 'inventory.ini': INV })).to.deep.equal([]);
+    expect(problemsOf(withInventory('"nope"'), { 'inventory.ini': INV })).to.deep.equal(['5:8: the pattern matches no host for: nope']);
+  });
+
+  it('reports a problem inside the inventory at its own line', () => {
+    const syntax = problemsOf(withInventory('edge'), { 'inventory.ini': '[edge]\nedge-1\n[edge:wat]\n' });
+    expect(syntax).to.have.length(1);
+    expect(syntax[0]).to.match(/inventory\.ini:3:\d+: /);
+    const value = problemsOf(withInventory('edge'), { 'inventory.ini': '[edge]\nedge-1 ansible_port=notaport\n' });
+    expect(value).to.have.length(1);
+    expect(value[0]).to.match(/^4:12: inventory .*inventory\.ini: host "edge-1": ansible_port "notaport" is not a port/);
+  });
+});
