@@ -18,6 +18,8 @@ interface HostRecord {
   ms?: number;
   message?: string;
   facts?: unknown;
+  connectMs?: number;
+  factsMs?: number;
   steps: StepRecord[];
   rollback?: { phase: string; reason: string; ok?: boolean; ms?: number; message?: string };
 }
@@ -40,7 +42,7 @@ export class RunRecord {
         this.hosts.set(e.host, { host: e.host, batch: e.batch, steps: e.steps.map((label) => ({ label, actions: [] })) });
         break;
       case 'host-facts':
-        if (h) h.facts = e.facts;
+        if (h) Object.assign(h, { facts: e.facts, connectMs: e.connectMs, factsMs: e.factsMs });
         break;
       case 'action':
         h?.steps[e.step]?.actions.push({ description: e.description, changes: e.changes, withheld: e.withheld });

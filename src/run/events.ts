@@ -7,7 +7,7 @@ export type RunEvent =
   | { type: 'run-start'; name: string; dryRun: boolean; hosts: string[]; batches: string[][]; binarySha256?: string }
   | { type: 'batch-start'; batch: number; hosts: string[] }
   | { type: 'host-start'; host: string; batch: number; steps: string[] }
-  | { type: 'host-facts'; host: string; facts: unknown }
+  | { type: 'host-facts'; host: string; facts: unknown; connectMs: number; factsMs: number }
   | { type: 'step-start'; host: string; step: number; label: string }
   | { type: 'action'; host: string; step: number; description: string; changes: boolean; withheld: boolean }
   | { type: 'step-end'; host: string; step: number; label: string; result: StepResult; ms: number; message?: string }

@@ -37,6 +37,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   };
 
   let t: Transport;
+  const connectStart = Date.now();
   try {
     t = await deps.connect(host);
   } catch (err) {
@@ -45,8 +46,9 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   let run: HostRun | undefined;
   try {
     const n = host.nginx;
+    const connectMs = Date.now() - connectStart;
     const facts = await gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log });
-    ev.emit({ type: 'host-facts', host: host.name, facts });
+    ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - connectStart - connectMs });
     const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
     const upload = copy ? ctx.binaries.get(copy.src) : undefined;
     const m = facts.master;
