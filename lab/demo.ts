@@ -1,44 +1,16 @@
 // npm run demo: build the local lab, upgrade it with hotswap under load, show
 // the recap and the failed request count, tear everything down by pid.
 import { spawn, execFileSync } from 'node:child_process';
-import { existsSync, writeFileSync, rmSync, chmodSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
 import { startLabFleet, type LabFleet } from './fleet.js';
 import { runLoad } from './load.js';
-import { repoRoot, NGINX_RUNTIME_PACKAGES } from './nginx-builds.js';
+import { repoRoot } from './nginx-builds.js';
+import { ensurePackages, LAB_PACKAGES } from './packages.js';
 
 const LAB = '/tmp/hotswap-lab';
 const PLAYBOOK = join(repoRoot(), 'examples', 'lab', 'fleet.yaml');
-const PACKAGES = ['openssh-server', 'openssh-client', ...NGINX_RUNTIME_PACKAGES];
-
-function missingPackages(): string[] {
-  return PACKAGES.filter((p) => {
-    try {
-      return !execFileSync('dpkg-query', ['-W', '-f=${Status}', p], { encoding: 'utf8' }).includes('install ok installed');
-    } catch {
-      return true;
-    }
-  });
-}
-
-function install(packages: string[]): void {
-  console.log(`installing from Debian: ${packages.join(' ')}`);
-  // keep the package scripts from starting a system sshd: the lab runs its own
-  const policy = '/usr/sbin/policy-rc.d';
-  const hadPolicy = existsSync(policy);
-  if (!hadPolicy) {
-    writeFileSync(policy, '#!/bin/sh\nexit 101\n');
-    chmodSync(policy, 0o755);
-  }
-  try {
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  } finally {
-    if (!hadPolicy) rmSync(policy, { force: true });
-  }
-}
-
 function hotswap(args: string[]): Promise<number> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'main.js'), ...args], { stdio: 'inherit' });
@@ -48,11 +20,10 @@ function hotswap(args: string[]): Promise<number> {
 
 async function main(): Promise<number> {
   if (userInfo().uid !== 0) {
-    console.error(`the demo needs root: it creates the user hotswap-lab and installs ${PACKAGES.join(', ')} when missing. Run: sudo npm run demo`);
+    console.error(`the demo needs root: it creates the user hotswap-lab and installs ${LAB_PACKAGES.join(', ')} when missing. Run: sudo npm run demo`);
     return 2;
   }
-  const missing = missingPackages();
-  if (missing.length) install(missing);
+  ensurePackages();
 
   console.log('starting the lab: 3 nginx hosts on the old build behind a private sshd on 127.0.0.1:22022 ...');
   rmSync(LAB, { recursive: true, force: true });

@@ -1,0 +1,51 @@
+// The README's playbook key reference, generated from the schema so the two
+// never disagree: `node dist/scripts/playbook-reference.js --write` updates
+// README.md between its markers; a test fails when they drift.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { playbookJsonSchema } from '../src/playbook/schema.js';
+
+type S = Record<string, any>;
+const START = '<!-- playbook-keys:start -->';
+const END = '<!-- playbook-keys:end -->';
+
+function typeOf(s: S): string {
+  if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
+  if (s.anyOf) return [...new Set(s.anyOf.map(typeOf))].join(' \\| ');
+  if (s.type === 'array') return `list of ${typeOf(s.items)}`;
+  if (s.type === 'object') return s.patternProperties ? 'mapping' : 'mapping';
+  if (s.type === 'integer') return 'integer';
+  return s.type ?? 'value';
+}
+
+function rows(s: S, path: string, out: string[], required: string[] = []) {
+  const props = s.properties as Record<string, S> | undefined;
+  if (!props) return;
+  for (const [key, sub] of Object.entries(props)) {
+    const p = path ? `${path}.${key}` : key;
+    const target = sub.type === 'array' && sub.items?.properties ? sub.items : sub.anyOf?.find((b: S) => b.type === 'array' && b.items?.anyOf)?.items?.anyOf?.find((b: S) => b.properties) ?? sub;
+    const example = (sub.examples ?? target.examples)?.[0];
+    out.push(`| \`${p}\` | ${typeOf(sub)}${required.includes(key) ? ' (required)' : ''} | ${(sub.description ?? target.description ?? '').replace(/\|/g, '\\|')} | ${example === undefined ? '' : `\`${JSON.stringify(example).replace(/\|/g, '\\|')}\``} |`);
+    if (target.properties && target !== s) rows(target, sub.type === 'array' || target !== sub ? `${p}[]` : p, out, target.required ?? []);
+    else if (sub.properties) rows(sub, p, out, sub.required ?? []);
+  }
+}
+
+export function playbookReference(): string {
+  const schema = playbookJsonSchema() as S;
+  const out = ['| key | type | meaning | example |', '| --- | --- | --- | --- |'];
+  rows(schema, '', out, schema.required);
+  return out.join('\n');
+}
+
+export function withReference(readme: string): string {
+  const a = readme.indexOf(START);
+  const b = readme.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`README.md has no ${START} … ${END} markers`);
+  return `${readme.slice(0, a + START.length)}\n${playbookReference()}\n${readme.slice(b)}`;
+}
+
+if (process.argv.includes('--write')) {
+  const file = fileURLToPath(new URL('../../README.md', import.meta.url));
+  writeFileSync(file, withReference(readFileSync(file, 'utf8')));
+}
