@@ -16,6 +16,8 @@ export type NginxHostOptions = {
   extraHttpConfig?: string;
   /** default true; false runs the master in the foreground as our child (USR2/WINCH then refuse) */
   daemon?: boolean;
+  /** argv[0] the master is started with (default: its absolute path); e.g. a bare "nginx" */
+  argv0?: string;
   /** run nginx as this user (it then owns the whole prefix); default: whoever runs the lab */
   user?: { uid: number; gid: number };
 };
@@ -59,7 +61,7 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
 
   const startupLog = join(root, 'logs', 'startup.log');
   const out = openSync(startupLog, 'w');
-  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}) });
+  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}), ...(opts.argv0 ? { argv0: opts.argv0 } : {}) });
   closeSync(out);
   let spawnError: Error | undefined;
   // a failed spawn (EACCES, ENOENT) emits 'error' and never 'exit'

@@ -1,13 +1,31 @@
 // hotswap plan (= apply --dry-run): the apply code path with every change
-// withheld; prints, per host, each action apply would take.
+// withheld; prints, per host, each action apply would take, or why a host
+// would be refused. --offline plans from the playbook alone.
 import type { CommandArgs } from './main.js';
-import type { ExitCode } from './exit.js';
-import { runPlaybook } from './run-playbook.js';
-import { PlanPrinter } from '../report/plan-text.js';
+import { CliError, Exit, type ExitCode } from './exit.js';
+import { hashBuilds, runPlaybook, selectedHosts } from './run-playbook.js';
+import { PlanBuilder, planMarkdown, planText, type PlanDocument } from '../report/plan.js';
+import { offlinePlan } from '../report/plan-offline.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { makeBatches } from '../plan/batches.js';
+
+const FORMATS = ['text', 'json', 'markdown'] as const;
 
 export async function run(args: CommandArgs): Promise<ExitCode> {
-  const printer = new PlanPrinter();
-  const code = await runPlaybook(args, { dryRun: true, quiet: true, listen: (e) => printer.on(e) });
-  process.stdout.write(printer.text());
+  const format = (args.values.format ?? 'text') as (typeof FORMATS)[number];
+  if (!FORMATS.includes(format)) throw new CliError(`--format takes ${FORMATS.join(', ')} (got ${JSON.stringify(args.values.format)})`);
+  let doc: PlanDocument;
+  let code: ExitCode = Exit.ok;
+  if (args.values.offline) {
+    const loaded = loadPlaybook(args.playbook);
+    const hosts = selectedHosts(loaded, args.values.limit as string | undefined);
+    const builds = await hashBuilds(loaded, hosts);
+    doc = offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), [...builds.values()][0]?.sha256);
+  } else {
+    const builder = new PlanBuilder();
+    code = await runPlaybook(args, { dryRun: true, quiet: true, listen: (e) => builder.on(e) });
+    doc = builder.doc;
+  }
+  process.stdout.write(format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : format === 'markdown' ? planMarkdown(doc) : planText(doc));
   return code;
 }

@@ -80,6 +80,10 @@ export class HostRun {
     return withheld ? simulated : apply();
   }
 
+  warn(message: string): void {
+    this.ctx.events.emit({ type: 'warning', host: this.host.name, step: this.step, message });
+  }
+
   /** A read the dry run performs too (facts, checks against the current state). */
   async check<T>(description: string, read: () => Promise<T>): Promise<T> {
     this.actions.push({ step: this.step, description, changes: false, withheld: false });

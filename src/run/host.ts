@@ -102,7 +102,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
 async function fail(run: HostRun, step: string, reason: string, deps: HostDeps, finish: (r: HostResult, m?: string) => HostOutcome): Promise<HostOutcome> {
   const ev = deps.ctx.events;
   const why = `${step}: ${reason}`;
-  if (deps.ctx.dryRun) return finish('failed', why);
+  if (deps.ctx.dryRun) return finish('refused', why); // a plan that cannot go through is a refusal
   if ((deps.playbook.on_failure ?? 'rollback') === 'stop') {
     return finish('failed', `${why} (on_failure: stop: left as it is, phase ${run.state.phase}; see hotswap status)`);
   }

@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
 import { Refusal, short, StepFailure, type HostRun } from '../run/host-run.js';
 import { checkStaged, RemoteError, removeFile, renameInto, sh } from './file-ops.js';
+import { compareBuilds, parseNginxV } from './build-compat.js';
 
 export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
   const { state, t } = run;
@@ -14,7 +15,7 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
   const dir = run.dryRun ? (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim() : dirname(state.target);
   const staged = `${dir}/.${basename(state.target)}.hotswap-${run.ctx.runId}`;
   try {
-    await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}`, async () => {
+    await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}${run.dryRun ? ' (a private temp dir outside the nginx tree, removed after the checks)' : ''}`, async () => {
       state.staged = run.dryRun ? undefined : staged;
       await t.put(local.path, staged);
     });
@@ -31,6 +32,7 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
       if (err instanceof RemoteError) throw new StepFailure(err.message);
       throw err;
     }
+    await checkCompat(run, staged);
     await run.act(`rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`, async () => {
       state.phase = 'replaced';
       await renameInto(t, staged, state.target);
@@ -40,6 +42,20 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
     if (run.dryRun) await sh(t, 'rm -rf -- "$1"', [dir]).catch(() => undefined);
   }
   return `${state.target} is now sha256 ${short(local.sha256)}`;
+}
+
+// `nginx -V` of both builds, one round trip; differences become warnings or a refusal.
+async function checkCompat(run: HostRun, staged: string): Promise<void> {
+  const m = run.facts.master;
+  if (!m) return;
+  const out = await run.check(`compare nginx -V of the new build with the running one (pid ${m.pid})`, () =>
+    sh(run.t, '"$1" -V 2>&1; echo "--- running"; "$2" -V 2>&1', [staged, `/proc/${m.pid}/exe`]).catch(() => ''),
+  );
+  const [next, running] = out.split('--- running');
+  if (!running) return;
+  const { refusals, warnings } = compareBuilds(parseNginxV(running), parseNginxV(next), m.args ?? {});
+  for (const w of warnings) run.warn(w);
+  if (refusals.length) throw new Refusal(refusals.join('; '));
 }
 
 /** The running master's -p/-c/-g, for `nginx -t` against the config it runs. */

@@ -24,7 +24,7 @@ export async function signal(run: HostRun, step: Step): Promise<string> {
     state.errorLogSize = now.errorLog.size ?? 0;
     state.pidFileCtime = now.pidFile.ctime;
   }
-  await run.act(`send ${send} to the ${to}${pid === undefined ? '' : ` (pid ${pid})`}`, async () => {
+  await run.act(`send ${send} to the ${to.replace('-', ' ')}${pid === undefined ? '' : ` (pid ${pid})`}`, async () => {
     const next = PHASE_AFTER[`${send}/${to}`];
     if (next) state.phase = next;
     const r = await sendSignal(run.t, send, pid!);

@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { parseFacts } from '../../src/nginx/facts.js';
+import { preflightRefusals } from '../../src/run/preflight.js';
+
+// real facts of a single serving master, captured from Debian's nginx
+const FACTS = parseFacts(readFileSync(new URL('../fixtures/nginx/facts-single-master.txt', import.meta.url), 'utf8'));
+const build = { path: '/tmp/nginx', sha256: 'a'.repeat(64), size: 1_264_552 };
+
+describe('pre-flight refusals', () => {
+  it('lets a healthy, daemonized master through', () => {
+    expect(FACTS.blockers).to.deep.equal([]);
+    expect(preflightRefusals({ ...FACTS, binary: { ...FACTS.binary, dirFreeBytes: 10 * 1024 ** 3 } }, build, true)).to.deep.equal([]);
+  });
+
+  it('refuses when the binary directory has no room for the upload and the backup', () => {
+    const facts = { ...FACTS, binary: { ...FACTS.binary, dirFreeBytes: 5 * 1024 * 1024 } };
+    const [reason] = preflightRefusals(facts, build, true);
+    expect(reason).to.match(/^not enough disk space beside .*: 5\.0 MiB free, \d+\.\d MiB needed for the upload and the backup$/);
+  });
+});
