@@ -33,6 +33,14 @@ export interface PlaybookOptions {
   only?: string[];
   /** hosts that are listed but reached as `connection: local` */
   local?: string[];
+  /** more playbook vars (scalars), beside `build` */
+  vars?: Record<string, string | number>;
+  /** per host name: more vars for that host (they win over `vars`) */
+  hostVars?: Record<string, Record<string, string | number>>;
+  /** per host name: the SSH port to use instead of the lab sshd's (e.g. a closed or silent one) */
+  sshPorts?: Record<string, number>;
+  /** ssh.connect_timeout, e.g. "2s" */
+  connectTimeout?: string;
 }
 
 export const CANONICAL_STEPS = `  - backup: { keep: 3 }
@@ -78,23 +86,27 @@ export async function startLabFleet(opts: { dir: string; hosts: number; ports?: 
   }
   const playbook = (p: PlaybookOptions = {}) => {
     const listed = hosts.filter((h) => !p.only || p.only.includes(h.name));
+    const yamlVars = (vars: Record<string, string | number>) => Object.entries(vars).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join(', ');
+    const hostVars = (h: LabHost) => yamlVars({ prefix: h.root, http_port: h.port, ...(p.hostVars?.[h.name] ?? {}) });
     return `version: 1
 name: lab upgrade
 vars:
   build: ${JSON.stringify(p.build ?? builds.new.path)}
-hosts:
+${Object.entries(p.vars ?? {})
+  .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}\n`)
+  .join('')}hosts:
 ${listed
   .map((h) =>
     p.local?.includes(h.name)
-      ? `  - { name: ${h.name}, connection: local, vars: { prefix: ${JSON.stringify(h.root)}, http_port: ${h.port} } }`
-      : `  - { name: ${h.name}, address: 127.0.0.1, port: ${sshd.port}, user: ${user.name}, vars: { prefix: ${JSON.stringify(h.root)}, http_port: ${h.port} } }`,
+      ? `  - { name: ${h.name}, connection: local, vars: { ${hostVars(h)} } }`
+      : `  - { name: ${h.name}, address: 127.0.0.1, port: ${p.sshPorts?.[h.name] ?? sshd.port}, user: ${user.name}, vars: { ${hostVars(h)} } }`,
   )
   .join('\n')}
 ssh:
   identity_file: ${JSON.stringify(sshd.identityFile)}
   known_hosts: ${JSON.stringify(sshd.knownHostsFile)}
   host_key_checking: strict
-nginx:
+${p.connectTimeout ? `  connect_timeout: ${p.connectTimeout}\n` : ''}nginx:
   prefix: "{{ prefix }}"
 ${p.extra ?? ''}
 steps:

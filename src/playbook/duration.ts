@@ -6,8 +6,10 @@ export function parseDuration(s: string): number | undefined {
   return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]]) : undefined;
 }
 
+// Why: durations for people (progress, the recap): 980ms, 1.2s, 2m5s, 1h2m3s.
 export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
-  return `${Math.floor(ms / 60_000)}m${Math.round((ms % 60_000) / 1000)}s`;
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
+  if (ms < 59_950) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000); // 119.6s is 2m0s, not 1m60s
+  return s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m${s % 60}s`;
 }

@@ -2,6 +2,7 @@
 import { formatDuration } from '../playbook/duration.js';
 import type { RunEvent } from '../run/events.js';
 
+// Why: without a terminal (CI, logs) progress is one line per event that matters.
 export function plainLine(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run-start':
@@ -11,14 +12,21 @@ export function plainLine(e: RunEvent): string | undefined {
     case 'step-end':
       if (e.result === 'skipped' && !e.message) return undefined; // the host line says why
       return `[${e.host}] ${e.step + 1}. ${e.label}: ${e.result} (${formatDuration(e.ms)})${e.message ? `: ${e.message}` : ''}`;
+    case 'warning':
+      return `[${e.host}] warning: ${e.message}`;
     case 'rollback-start':
       return `[${e.host}] rolling back (${e.phase}): ${e.reason}`;
     case 'rollback-end':
       return `[${e.host}] rollback ${e.ok ? 'done' : 'FAILED'} (${formatDuration(e.ms)}): ${e.message}`;
     case 'host-end':
       return `[${e.host}] ${e.result} (${formatDuration(e.ms)})${e.message ? `: ${e.message}` : ''}`;
-    case 'batch-end':
-      return e.halted ? `batch ${e.batch}: ${e.failed} of ${e.total} failed: halting the rollout` : undefined;
+    case 'batch-end': {
+      if (!e.failed) return undefined;
+      const limit = e.maxFailPercentage === undefined ? '' : ` (max_fail_percentage ${e.maxFailPercentage}%)`;
+      return `batch ${e.batch}: ${e.failed} of ${e.total} failed${limit}${e.halted ? ': halting the rollout' : ''}`;
+    }
+    case 'batch-skipped':
+      return `batch ${e.batch}: not started (${e.reason}): ${e.hosts.join(', ')}`;
     default:
       return undefined;
   }
