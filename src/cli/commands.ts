@@ -36,8 +36,8 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'apply',
     summary: 'run the playbook: upgrade each host, verify, roll back a host that fails',
-    usage: 'hotswap apply <playbook> [--dry-run] [--limit PATTERN] [--yes] [--json] [--report FILE] [--concurrency N]',
-    options: { 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, json: { type: 'boolean' }, report: { type: 'string' }, concurrency: { type: 'string' }, ...limit },
+    usage: 'hotswap apply <playbook> [--dry-run] [--limit PATTERN] [--yes] [--json] [--report FILE] [--concurrency N] [--break-lock]',
+    options: { 'dry-run': { type: 'boolean' }, yes: { type: 'boolean', short: 'y' }, json: { type: 'boolean' }, report: { type: 'string' }, concurrency: { type: 'string' }, 'break-lock': { type: 'boolean' }, ...limit },
     help: {
       '--dry-run': 'the same as `hotswap plan`',
       '--limit PATTERN': 'only hosts matching PATTERN',
@@ -45,6 +45,7 @@ export const COMMANDS: CommandSpec[] = [
       '--json': 'one JSON event per line on stdout; progress stays on stderr',
       '--report FILE': "write the run's full record as JSON",
       '--concurrency N': 'hosts in flight at once within a batch (overrides strategy.concurrency)',
+      '--break-lock': "take a host's lock even though another run holds it (after checking that run is gone)",
     },
   },
   {
@@ -57,9 +58,9 @@ export const COMMANDS: CommandSpec[] = [
   {
     name: 'rollback',
     summary: 'bring each host back to the build it ran before the last upgrade',
-    usage: 'hotswap rollback <playbook> [--limit PATTERN] [--yes]',
-    options: { yes: { type: 'boolean', short: 'y' }, ...limit },
-    help: { '--limit PATTERN': 'only hosts matching PATTERN', '--yes, -y': 'answer every confirmation with yes' },
+    usage: 'hotswap rollback <playbook> [--limit PATTERN] [--yes] [--break-lock]',
+    options: { yes: { type: 'boolean', short: 'y' }, 'break-lock': { type: 'boolean' }, ...limit },
+    help: { '--limit PATTERN': 'only hosts matching PATTERN', '--yes, -y': 'answer every confirmation with yes', '--break-lock': "take a host's lock even though another run holds it" },
   },
 ];
 

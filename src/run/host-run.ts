@@ -6,6 +6,8 @@ import type { ResolvedHost } from '../playbook/resolved.js';
 import type { HostFacts } from '../nginx/facts.js';
 import type { Transport } from '../transport/transport.js';
 import type { Events } from './events.js';
+import { appendJournal, type JournalEntry } from './journal.js';
+import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 
 /** How far the upgrade got: decides the compensation on failure. */
@@ -43,6 +45,18 @@ export interface Action {
 
 export interface RunContext {
   dryRun: boolean;
+  /** apply or rollback: recorded in locks */
+  command: string;
+  /** the playbook, for the recovery commands printed to the operator */
+  playbookFile?: string;
+  /** --break-lock: take a held lock anyway */
+  breakLock?: boolean;
+  /** true once SIGINT/SIGTERM asked the run to stop */
+  stopping?: () => boolean;
+  /** aborted by SIGINT/SIGTERM: waits in flight give up at once */
+  abort?: AbortSignal;
+  /** read the facts again after a host changed (for --report) */
+  factsAfter?: boolean;
   events: Events;
   /** names temp files and the journal of this run */
   runId: string;
@@ -58,7 +72,8 @@ export class HostRun {
 
   constructor(
     readonly host: ResolvedHost,
-    readonly t: Transport,
+    /** replaced when a lost connection is restored */
+    public t: Transport,
     readonly ctx: RunContext,
     readonly facts: HostFacts,
     readonly state: UpgradeState,
@@ -77,7 +92,32 @@ export class HostRun {
     const withheld = this.ctx.dryRun;
     this.actions.push({ step: this.step, description, changes, withheld });
     this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes, withheld });
-    return withheld ? simulated : apply();
+    if (withheld) return simulated;
+    // written before the action: a crash during it leaves the truth on the host
+    if (changes) await this.journal('action', description);
+    return apply();
+  }
+
+  /** Appends to the host's journal (not in a dry run). */
+  async journal(event: JournalEntry['event'], action?: string, result?: string): Promise<void> {
+    if (this.ctx.dryRun) return;
+    const { oldPid, newPid, target, oldSha, newSha, backup } = this.state;
+    await appendJournal(this.t, this.host.nginx, { run: this.ctx.runId, host: this.host.name, event, phase: this.state.phase, state: { oldPid, newPid, target, oldSha, newSha, backup }, action, result });
+  }
+
+  /** Records the host's result in its journal, then hands the outcome on. */
+  async end<T extends { result: string; message?: string }>(outcome: T): Promise<T> {
+    await this.journal('end', outcome.message, outcome.result).catch(() => undefined);
+    if (this.ctx.factsAfter && this.state.phase !== 'clean') {
+      // the host as the run left it, for the report; on the same connection
+      const n = this.host.nginx;
+      const started = Date.now();
+      await gatherFacts(this.t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }).then(
+        (facts) => this.ctx.events.emit({ type: 'host-facts', host: this.host.name, facts, connectMs: 0, factsMs: Date.now() - started, when: 'after' }),
+        () => undefined,
+      );
+    }
+    return outcome;
   }
 
   warn(message: string): void {
@@ -97,6 +137,14 @@ export class StepFailure extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'StepFailure';
+  }
+}
+
+/** SIGINT/SIGTERM: the host is brought to a serving state and left. */
+export class Interrupted extends Error {
+  constructor() {
+    super('interrupted (SIGINT/SIGTERM)');
+    this.name = 'Interrupted';
   }
 }
 

@@ -1,26 +1,29 @@
-// One host, start to finish: connect, read facts, refuse or skip, run the
-// steps, roll back on failure. Every path ends in exactly one result.
+// One host, start to finish: connect, lock, read facts and the journal,
+// refuse or skip, run the steps, roll back on failure, an interrupt or a lost
+// link. Every path ends in exactly one result, with the lock released.
 import { stepLabel, runStep } from '../steps/index.js';
 import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
-import { gatherFacts, type HostFacts } from '../nginx/facts.js';
+import { gatherFacts } from '../nginx/facts.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
-import { HostRun, Refusal, short, type RunContext } from './host-run.js';
+import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
 import { discardStaged } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
+import { journalPath, lastRun, readJournal } from './journal.js';
+import { LockHeld, ownerFor, releaseLock, takeLock } from './lock.js';
 
 export interface HostDeps {
   playbook: Playbook;
   ctx: RunContext;
   connect: (host: ResolvedHost) => Promise<Transport>;
   batch: number;
-  /** receives the run's record of this host (facts, actions) */
-  onRecord?: (host: string, record: { facts?: HostFacts; actions: HostRun['actions'] }) => void;
 }
+
+type Finish = (result: HostResult, message?: string) => HostOutcome;
 
 export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostOutcome> {
   const { ctx } = deps;
@@ -29,26 +32,43 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   const labels = host.steps.map(stepLabel);
   ev.emit({ type: 'host-start', host: host.name, batch: deps.batch, steps: labels });
   let nextStep = 0;
-  const finish = (result: HostResult, message?: string, stepResult: StepResult = 'skipped'): HostOutcome => {
-    for (; nextStep < labels.length; nextStep++) ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: stepResult, ms: 0 });
+  const finish: Finish = (result, message) => {
+    for (; nextStep < labels.length; nextStep++) ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: 'skipped' as StepResult, ms: 0 });
     const outcome = { host: host.name, result, ms: Date.now() - started, message };
     ev.emit({ type: 'host-end', ...outcome });
     return outcome;
   };
 
-  let t: Transport;
   const connectStart = Date.now();
+  let t: Transport;
   try {
     t = await deps.connect(host);
   } catch (err) {
     return finish('unreachable', err instanceof UnreachableError ? err.message : `cannot connect: ${(err as Error).message}`);
   }
+  const connectMs = Date.now() - connectStart;
+  let locked = false;
   let run: HostRun | undefined;
   try {
     const n = host.nginx;
-    const connectMs = Date.now() - connectStart;
-    const facts = await gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log });
-    ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - connectStart - connectMs });
+    if (!ctx.dryRun) {
+      try {
+        const broke = await takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
+        locked = true;
+        if (broke) ev.emit({ type: 'warning', host: host.name, step: -1, message: broke });
+      } catch (err) {
+        if (err instanceof LockHeld) return finish('refused', err.message);
+        throw err;
+      }
+    }
+    const factsStart = Date.now();
+    const [facts, journal] = await Promise.all([gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }), readJournal(t, n)]);
+    ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - factsStart });
+    // A run that was cut off mid-upgrade left the truth in the journal: never start over blindly.
+    const previous = lastRun(journal);
+    if (previous && !previous.finished && previous.last.phase !== 'clean' && previous.last.event !== 'start') {
+      return finish('refused', `an interrupted run (${previous.run}, started ${previous.started}) left this host mid-upgrade, in phase "${previous.last.phase}" while: ${previous.last.action ?? previous.last.event} (${journalPath(n)}): see \`hotswap status\`, undo it with \`hotswap rollback\``);
+    }
     const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
     const upload = copy ? ctx.binaries.get(copy.src) : undefined;
     const m = facts.master;
@@ -61,7 +81,6 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       errorLogSize: facts.errorLog.size ?? 0,
       pidFileCtime: facts.pidFile.ctime,
     });
-    deps.onRecord?.(host.name, { facts, actions: run.actions });
     // Already on the target build: nothing to do, and nothing is touched.
     if (upload && m?.isNginxMaster && !facts.upgradeInProgress && m.exeSha256 === upload.sha256) {
       return finish('ok', `already running sha256 ${short(upload.sha256)}`);
@@ -69,52 +88,85 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'));
     if (refusals.length) return finish('refused', refusals.join('; '));
 
+    await run.journal('start');
     for (; nextStep < host.steps.length; nextStep++) {
-      const step = host.steps[nextStep];
       const stepStart = Date.now();
       run.step = nextStep;
       ev.emit({ type: 'step-start', host: host.name, step: nextStep, label: labels[nextStep] });
       try {
-        const message = await runStep(run, step);
+        if (ctx.stopping?.()) throw new Interrupted();
+        const message = await runStep(run, host.steps[nextStep]);
         ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: ctx.dryRun ? 'planned' : 'changed', ms: Date.now() - stepStart, message });
       } catch (err) {
         const message = (err as Error).message;
         ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: 'failed', ms: Date.now() - stepStart, message });
         nextStep++;
-        if (err instanceof Refusal && run.state.phase === 'clean') {
-          await discardStaged(run);
-          return finish('refused', `${labels[nextStep - 1]}: ${message}`);
-        }
-        return await fail(run, labels[nextStep - 1], message, deps, finish);
+        return await failed(run, labels[nextStep - 1], err as Error, deps, finish);
       }
     }
-    return finish(ctx.dryRun ? 'planned' : 'changed', ctx.dryRun ? undefined : `now running sha256 ${short(run.state.newSha)}`);
+    return await run.end(finish(ctx.dryRun ? 'planned' : 'changed', ctx.dryRun ? undefined : `now running sha256 ${short(run.state.newSha)}`));
   } catch (err) {
-    // facts could not be read, or the link dropped mid-way
+    // facts or the journal could not be read, or the link dropped before any change
     const message = (err as Error).message;
-    if (run && run.state.phase !== 'clean') return fail(run, 'connection', message, deps, finish);
+    if (run && run.state.phase !== 'clean') return failed(run, 'connection', err as Error, deps, finish);
     return finish(err instanceof UnreachableError ? 'unreachable' : 'failed', message);
   } finally {
-    await t.close().catch(() => undefined);
+    if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId).catch(() => undefined);
+    await (run?.t ?? t).close().catch(() => undefined);
   }
 }
 
-async function fail(run: HostRun, step: string, reason: string, deps: HostDeps, finish: (r: HostResult, m?: string) => HostOutcome): Promise<HostOutcome> {
-  const ev = deps.ctx.events;
-  const why = `${step}: ${reason}`;
-  if (deps.ctx.dryRun) return finish('refused', why); // a plan that cannot go through is a refusal
-  if ((deps.playbook.on_failure ?? 'rollback') === 'stop') {
-    return finish('failed', `${why} (on_failure: stop: left as it is, phase ${run.state.phase}; see hotswap status)`);
+async function failed(run: HostRun, step: string, err: Error, deps: HostDeps, finish: Finish): Promise<HostOutcome> {
+  const { ctx } = deps;
+  const why = `${step}: ${err.message}`;
+  if (ctx.dryRun) return finish('refused', why); // a plan that cannot go through is a refusal
+  if (err instanceof Refusal && run.state.phase === 'clean') {
+    await discardStaged(run);
+    return run.end(finish('refused', why));
   }
+  if (err instanceof Interrupted && run.state.phase === 'clean') {
+    await discardStaged(run);
+    return run.end(finish('skipped', 'interrupted before any change'));
+  }
+  // The link dropped: get it back (with backoff) before anything else.
+  if (err instanceof UnreachableError && !(await reconnect(run, deps))) {
+    return finish('rollback_failed', `${why}; the connection could not be restored with the host at phase "${run.state.phase}" (its journal ${journalPath(run.host.nginx)} has the state). Recover with: hotswap rollback ${ctx.playbookFile ?? '<playbook>'} --limit ${run.host.name}`);
+  }
+  if ((deps.playbook.on_failure ?? 'rollback') === 'stop' && !(err instanceof Interrupted)) {
+    return run.end(finish('failed', `${why} (on_failure: stop: left as it is at phase "${run.state.phase}"; see hotswap status)`));
+  }
+  return rollBack(run, why, finish);
+}
+
+async function rollBack(run: HostRun, why: string, finish: Finish): Promise<HostOutcome> {
+  const ev = run.ctx.events;
   const started = Date.now();
   ev.emit({ type: 'rollback-start', host: run.host.name, phase: run.state.phase, reason: why });
   try {
     const done = await rollback(run);
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: true, ms: Date.now() - started, message: done });
-    return finish('rolled_back', `${why}; rolled back: old build sha256 ${short(run.state.oldSha)} serving`);
+    return run.end(finish('rolled_back', `${why}; rolled back: old build sha256 ${short(run.state.oldSha)} serving`));
   } catch (err) {
-    const message = `${why}; ROLLBACK FAILED from phase ${run.state.phase}: ${(err as Error).message}. A person must check ${run.host.name} now: backup ${run.state.backup ?? 'none'}, old build sha256 ${run.state.oldSha}`;
+    const message = `${why}; ROLLBACK FAILED from phase "${run.state.phase}": ${(err as Error).message}. A person must check ${run.host.name} now: backup ${run.state.backup ?? 'none'}, old build sha256 ${run.state.oldSha}; journal ${journalPath(run.host.nginx)}`;
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: false, ms: Date.now() - started, message });
-    return finish('rollback_failed', message);
+    return run.end(finish('rollback_failed', message));
   }
+}
+
+const BACKOFF_MS = [500, 1000, 2000, 4000];
+
+async function reconnect(run: HostRun, deps: HostDeps): Promise<boolean> {
+  for (const ms of BACKOFF_MS) {
+    await new Promise((r) => setTimeout(r, ms));
+    try {
+      const t = await deps.connect(run.host);
+      await run.t.close().catch(() => undefined);
+      run.t = t;
+      run.warn(`the connection was lost and restored after a ${ms}ms wait`);
+      return true;
+    } catch {
+      // try again, longer
+    }
+  }
+  return false;
 }

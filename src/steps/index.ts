@@ -13,7 +13,7 @@ export function stepLabel(step: Step): string {
   const kind = stepKind(step);
   if (kind === 'signal') {
     const s = signalOf(step)!;
-    return `signal ${s.send} to ${s.to}`;
+    return `signal ${s.send} to the ${s.to.replace('-', ' ')}`;
   }
   if (kind === 'wait-for-workers') return `wait until ${step['wait-for-workers']!.until}`;
   return kind ?? 'step';

@@ -2,7 +2,19 @@
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
 import { describeAlive, waitFor } from '../nginx/wait.js';
-import { StepFailure, type HostRun } from '../run/host-run.js';
+import { Interrupted, StepFailure, type HostRun } from '../run/host-run.js';
+
+// An interrupt does not wait for a long wait to end: the host is rolled back
+// at once (the loop on the host only reads, and ends by its own timeout).
+function abortable<T>(signal: AbortSignal | undefined, p: Promise<T>): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(new Interrupted());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted());
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
 
 export const DEFAULT_WAIT: Record<WaitStep['until'], string> = { 'new-master-ready': '10s', 'old-workers-exited': '5m', 'old-master-exited': '30s' };
 
@@ -12,7 +24,7 @@ export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: strin
   const timeoutMs = parseDuration(timeout) ?? 10_000;
   const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `the old master's (pid ${state.oldPid}) workers have exited`, 'old-master-exited': `the old master (pid ${state.oldPid}) has exited and .oldbin is gone` }[spec.until];
   const r = await run.act(`wait up to ${timeout} until ${what}`, () =>
-    waitFor(run.t, {
+    abortable(run.ctx.abort, waitFor(run.t, {
       mode: spec.until,
       oldPid: state.oldPid,
       pidFile: host.nginx.pid_file,
@@ -20,7 +32,7 @@ export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: strin
       errorLog: host.nginx.error_log,
       errorLogSizeAtStart: state.errorLogSize,
       pidFileCtimeAtStart: state.pidFileCtime,
-    }), { ok: true as const, workers: [] as number[] }, false);
+    })), { ok: true as const, workers: [] as number[] }, false);
   if (!r.ok) {
     const alive = r.alive.length ? `; still alive: ${r.alive.map(describeAlive).join('; ')}` : '';
     throw new StepFailure(`${spec.until}: ${r.message}${alive}`);

@@ -35,7 +35,7 @@ export function hostState(h: { pidFile: string; binaryPath: string }) {
     exeSha,
     fileSha: sha256File(h.binaryPath),
     oldbin: existsSync(`${h.pidFile}.oldbin`),
-    workers: children.filter((c) => c.startsWith('nginx: worker process')).length,
+    workers: children.filter((c) => c.startsWith('nginx: worker process') && !c.includes('shutting down')).length,
     backups: readdirSync(join(h.binaryPath, '..')).filter((f) => f.endsWith('.bak')),
   };
 }

@@ -1,0 +1,32 @@
+// hotswap status: read every host, change nothing.
+import type { CommandArgs } from './main.js';
+import { Exit, type ExitCode } from './exit.js';
+import { loadPlaybook } from '../playbook/load.js';
+import { selectedHosts } from './run-playbook.js';
+import { connector } from '../run/connect.js';
+import { pool } from '../run/pool.js';
+import { hostStatus, statusText, type HostStatus } from '../run/host-status.js';
+
+export async function run(args: CommandArgs): Promise<ExitCode> {
+  const loaded = loadPlaybook(args.playbook);
+  const hosts = selectedHosts(loaded, args.values.limit as string | undefined);
+  const connect = connector(loaded.playbook);
+  const results = await pool(hosts, loaded.playbook.strategy?.concurrency ?? 20, async (h): Promise<HostStatus | { host: string; unreachable: string }> => {
+    let t;
+    try {
+      t = await connect(h);
+    } catch (err) {
+      return { host: h.name, unreachable: (err as Error).message };
+    }
+    try {
+      return await hostStatus(h, t);
+    } catch (err) {
+      return { host: h.name, unreachable: (err as Error).message };
+    } finally {
+      await t.close().catch(() => undefined);
+    }
+  });
+  if (args.values.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  else process.stdout.write(results.map((r) => (r && 'unreachable' in r ? `${r.host}: UNREACHABLE: ${r.unreachable}` : statusText(r as HostStatus))).join('\n\n') + '\n');
+  return results.some((r) => r && 'unreachable' in r) ? Exit.unreachable : Exit.ok;
+}

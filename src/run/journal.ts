@@ -1,0 +1,83 @@
+// The journal on each host (beside the nginx logs): one JSON line per phase,
+// written BEFORE each action, so a crash at any instant leaves on the host
+// the truth of what was running, the backup, the new build and the pids.
+// `status` and `rollback` read it back.
+import { dirname } from 'node:path';
+import type { NginxPaths } from '../playbook/resolved.js';
+import type { Transport } from '../transport/transport.js';
+import { sh } from '../steps/file-ops.js';
+import type { Phase, UpgradeState } from './host-run.js';
+
+export interface JournalEntry {
+  ts: string;
+  run: string;
+  host: string;
+  event: 'start' | 'action' | 'end';
+  phase: Phase;
+  state: Pick<UpgradeState, 'oldPid' | 'newPid' | 'target' | 'oldSha' | 'newSha' | 'backup'>;
+  action?: string;
+  /** on `end`: the host's result */
+  result?: string;
+}
+
+export function journalPath(nginx: NginxPaths): string {
+  return `${dirname(nginx.error_log)}/hotswap.journal`;
+}
+
+// $1 journal, $2 line: appended in one write; kept to its last 2000 lines.
+const APPEND = `set -u
+printf '%s\\n' "$2" >> "$1" || exit 1
+n=$(wc -l < "$1")
+if [ "$n" -gt 4000 ]; then tail -n 2000 -- "$1" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; fi`;
+
+export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit<JournalEntry, 'ts'>): Promise<void> {
+  await sh(t, APPEND, [journalPath(nginx), JSON.stringify({ ts: new Date().toISOString(), ...entry })]);
+}
+
+export async function readJournal(t: Transport, nginx: NginxPaths): Promise<JournalEntry[]> {
+  const out = await sh(t, '[ -f "$1" ] && tail -n 400 -- "$1" || true', [journalPath(nginx)]);
+  return parseJournal(out);
+}
+
+export function parseJournal(text: string): JournalEntry[] {
+  const entries: JournalEntry[] = [];
+  for (const line of text.split('\n')) {
+    try {
+      const e = JSON.parse(line) as JournalEntry;
+      if (e && typeof e.run === 'string' && typeof e.event === 'string') entries.push(e);
+    } catch {
+      // a torn last line (a crash mid-write) is skipped
+    }
+  }
+  return entries;
+}
+
+export interface LastRun {
+  run: string;
+  started: string;
+  /** the last entry written: what was about to happen, or the end */
+  last: JournalEntry;
+  /** the run recorded its end */
+  finished: boolean;
+  /** the state to roll back to (from the run's entries) */
+  state: JournalEntry['state'];
+}
+
+/** The most recent run in the journal, and whether it ended or was cut off. */
+export function lastRun(entries: JournalEntry[]): LastRun | undefined {
+  const last = entries[entries.length - 1];
+  if (!last) return undefined;
+  const mine = entries.filter((e) => e.run === last.run);
+  const state = mine.reduce<JournalEntry['state']>((s, e) => ({ ...s, ...Object.fromEntries(Object.entries(e.state).filter(([, v]) => v !== undefined)) }), mine[0].state);
+  return { run: last.run, started: mine[0].ts, last, finished: last.event === 'end', state };
+}
+
+/** The last run that changed the host and left a backup: what `rollback` goes back to. */
+export function lastUpgrade(entries: JournalEntry[]): LastRun | undefined {
+  const runs = [...new Set(entries.map((e) => e.run))].reverse();
+  for (const run of runs) {
+    const r = lastRun(entries.filter((e) => e.run === run));
+    if (r?.state.backup && entries.some((e) => e.run === run && e.phase !== 'clean')) return r;
+  }
+  return undefined;
+}

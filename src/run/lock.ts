@@ -1,0 +1,88 @@
+// A per-host lock, taken atomically on the host (mkdir) before any change and
+// released on every exit path. A lock whose holder is gone is reported as
+// stale and broken only when asked (--break-lock), never silently.
+import { hostname, userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import type { NginxPaths } from '../playbook/resolved.js';
+import type { Transport } from '../transport/transport.js';
+import { RemoteError, sh } from '../steps/file-ops.js';
+
+export interface LockOwner {
+  run: string;
+  user: string;
+  control: string;
+  pid: number;
+  since: string;
+  command: string;
+}
+
+export function lockPath(nginx: NginxPaths): string {
+  return `${dirname(nginx.error_log)}/hotswap.lock`;
+}
+
+// $1 lock dir, $2 owner (JSON), $3 1 to break a lock that is held.
+const TAKE = `set -u
+if mkdir -- "$1" 2>/dev/null; then printf '%s\\n' "$2" > "$1/owner" && echo acquired && exit 0; fi
+if [ "$3" = 1 ]; then
+  printf 'broke: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
+  rm -rf -- "$1" && mkdir -- "$1" && printf '%s\\n' "$2" > "$1/owner" && exit 0
+  exit 1
+fi
+printf 'held: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
+exit 3`;
+
+// $1 lock dir, $2 run id: removes the lock only if this run holds it.
+const RELEASE = `set -u
+[ -d "$1" ] || exit 0
+grep -q "\\"run\\":\\"$2\\"" "$1/owner" 2>/dev/null && rm -rf -- "$1"
+exit 0`;
+
+export class LockHeld extends Error {
+  constructor(readonly owner: Partial<LockOwner>, readonly stale: boolean, message: string) {
+    super(message);
+    this.name = 'LockHeld';
+  }
+}
+
+export function ownerFor(run: string, command: string): LockOwner {
+  return { run, user: userInfo().username, control: hostname(), pid: process.pid, since: new Date().toISOString(), command };
+}
+
+/** Takes the lock or throws LockHeld saying who holds it, since when, and whether it is stale. */
+export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Promise<string | undefined> {
+  const path = lockPath(nginx);
+  const r = await t.exec(['sh', '-c', TAKE, 'hotswap', path, JSON.stringify(owner), breakIt ? '1' : '0'], { timeoutMs: 30_000 });
+  if (r.code === 0) return r.stdout.startsWith('broke: ') ? `broke the lock ${path} held by ${describeOwner(parseOwner(r.stdout.slice(7)))}` : undefined;
+  if (r.code !== 3) throw new RemoteError(`cannot take the lock ${path}: ${r.stderr.trim() || `exit ${r.code}`}`, r.code);
+  const held = parseOwner(r.stdout.slice(6));
+  const stale = isStale(held);
+  throw new LockHeld(held, stale, `locked: ${path} is held by ${describeOwner(held)}${stale ? `; that process is gone (stale lock): pass --break-lock to break it` : '; if that run is gone, pass --break-lock to break it'}`);
+}
+
+export async function releaseLock(t: Transport, nginx: NginxPaths, run: string): Promise<void> {
+  await sh(t, RELEASE, [lockPath(nginx), run]);
+}
+
+function parseOwner(text: string): Partial<LockOwner> {
+  try {
+    return JSON.parse(text.trim()) as Partial<LockOwner>;
+  } catch {
+    return {};
+  }
+}
+
+export function describeOwner(o: Partial<LockOwner>): string {
+  const ago = o.since ? Math.round((Date.now() - Date.parse(o.since)) / 1000) : undefined;
+  return `${o.user ?? '?'}@${o.control ?? '?'} (pid ${o.pid ?? '?'}, ${o.command ?? 'hotswap'}) since ${o.since ?? '?'}${ago !== undefined ? ` (${ago}s ago)` : ''}`;
+}
+
+// Only a holder on this very machine can be proven gone.
+function isStale(o: Partial<LockOwner>): boolean {
+  if (o.control !== hostname() || !o.pid) return false;
+  try {
+    process.kill(o.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
