@@ -104,7 +104,11 @@ export async function runFleet(playbook: Playbook, hosts: ResolvedHost[], opts: 
     const failed = results.filter((r) => r && COUNTS_AS_FAILED.includes(r.result)).length;
     const last = b === batches.length - 1;
     const over = failed * 100 > threshold * batch.length; // "above": exactly at the threshold goes on
-    if (over && !last && !interrupted) {
+    // a host that needs a person stops the rollout whatever the threshold says
+    const stranded = results.filter((r) => r?.result === 'rollback_failed').map((r) => r!.host);
+    if (stranded.length && !last && !interrupted) {
+      haltReason = `batch ${b + 1}: the rollback failed on ${stranded.join(', ')}: a person is needed before going on`;
+    } else if (over && !last && !interrupted) {
       haltReason = `batch ${b + 1}: ${failed} of ${batch.length} host${batch.length === 1 ? '' : 's'} failed, above max_fail_percentage ${threshold}%`;
     }
     opts.events.emit({ type: 'batch-end', batch: b + 1, failed, total: batch.length, halted: !!haltReason, maxFailPercentage: threshold });

@@ -86,6 +86,13 @@ describe('runFleet: the rollout strategy', () => {
     expect((await fleetRun({ serial: 3, max_fail_percentage: 34 }, 6, { h1: 'failed' })).outcome.halted).to.equal(false);
   });
 
+  it('halts after a failed rollback whatever the threshold: a person is needed', async () => {
+    const { outcome, fake } = await fleetRun({ serial: [1, 2], max_fail_percentage: 100 }, 5, { h2: 'rollback_failed' });
+    expect(fake.started).to.deep.equal(['h1', 'h2', 'h3']);
+    expect(outcome.haltReason).to.equal('batch 2: the rollback failed on h2: a person is needed before going on');
+    expect(outcome.exitCode).to.equal(5);
+  });
+
   it('defaults to threshold 0', async () => {
     const { outcome, fake } = await fleetRun({ serial: 1 }, 3, { h1: 'failed' });
     expect(fake.started).to.deep.equal(['h1']);
