@@ -1,6 +1,6 @@
 // listr2 progress on a terminal: a task per host, a subtask per step, with
 // durations. It only listens to run events; each task waits for its event.
-import { Listr, ListrLogger, PRESET_TIMER, ProcessOutput, type ListrTaskWrapper } from 'listr2';
+import { Listr, ListrLogger, ProcessOutput, type ListrTaskWrapper } from 'listr2';
 import { formatDuration } from '../playbook/duration.js';
 import type { RunEvent } from '../run/events.js';
 
@@ -70,7 +70,7 @@ export class ListrReporter {
         exitOnError: false,
         registerSignalListeners: false,
         renderer: 'default',
-        rendererOptions: { collapseSubtasks: false, showErrorMessage: true, timer: PRESET_TIMER, logger: new ListrLogger({ processOutput: this.output }) },
+        rendererOptions: { collapseSubtasks: false, showErrorMessage: true, logger: new ListrLogger({ processOutput: this.output }) },
       },
     );
     this.chain = this.chain.then(() => list.run().catch(() => undefined));
