@@ -16,29 +16,33 @@ export interface LabUser {
 // with /bin/sh as its shell, like a deploy account: logging in as root here
 // would run root's interactive shell start-up files on every command.
 // Created when the lab runs as root; otherwise the lab is whoever runs it.
-export async function ensureLabUser(): Promise<LabUser> {
+// Another `name` makes another such account (root only), e.g. a sudo login.
+export async function ensureLabUser(name: string = LAB_USER): Promise<LabUser> {
   const me = userInfo();
-  if (me.uid !== 0) return { name: me.username, uid: me.uid, gid: me.gid };
+  if (me.uid !== 0) {
+    if (name === LAB_USER) return { name: me.username, uid: me.uid, gid: me.gid };
+    throw new Error(`creating the lab user ${name} needs root (useradd); run the tests as root`);
+  }
   const id = async () => {
-    const uid = Number((await run('id', ['-u', LAB_USER])).stdout.trim());
-    const gid = Number((await run('id', ['-g', LAB_USER])).stdout.trim());
-    return { name: LAB_USER, uid, gid };
+    const uid = Number((await run('id', ['-u', name])).stdout.trim());
+    const gid = Number((await run('id', ['-g', name])).stdout.trim());
+    return { name, uid, gid };
   };
   try {
     return await id();
   } catch {
     try {
-      await run('useradd', ['--system', '--user-group', '--shell', '/bin/sh', '--home-dir', `/var/lib/${LAB_USER}`, '--create-home', LAB_USER]);
+      await run('useradd', ['--system', '--user-group', '--shell', '/bin/sh', '--home-dir', `/var/lib/${name}`, '--create-home', name]);
     } catch (err) {
       // another lab may have created it at the same moment
       try {
         return await id();
       } catch {
-        throw new Error(`cannot create the lab user ${LAB_USER}: ${(err as Error).message.split('\n')[0]} (useradd comes with Debian's passwd package)`);
+        throw new Error(`cannot create the lab user ${name}: ${(err as Error).message.split('\n')[0]} (useradd comes with Debian's passwd package)`);
       }
     }
     // a locked account (password "!") may not log in even with a key: "*" means no password
-    await run('usermod', ['-p', '*', LAB_USER]);
+    await run('usermod', ['-p', '*', name]);
     return id();
   }
 }

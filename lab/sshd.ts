@@ -33,6 +33,10 @@ export type SshdOptions = {
   logLevel?: 'ERROR' | 'INFO' | 'VERBOSE' | 'DEBUG';
   /** default true; false runs a server without the SFTP subsystem */
   sftp?: boolean;
+  /** more public keys ("ssh-ed25519 AAAA…") allowed to log in, beside the lab's own */
+  authorizedKeys?: string[];
+  /** more sshd_config lines, e.g. `PermitOpen 127.0.0.1:2222` for a bastion */
+  extraConfig?: string[];
 };
 
 // Why: transports and the upgrade flow must be tested against a real OpenSSH server,
@@ -47,7 +51,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
   const identityFile = join(dir, 'id_ed25519');
   await keygen(hostKey, 'hotswap-lab-host');
   await keygen(identityFile, 'hotswap-lab-client');
-  await writeFile(join(dir, 'authorized_keys'), await readFile(`${identityFile}.pub`));
+  const ownKey = (await readFile(`${identityFile}.pub`, 'utf8')).trim();
+  await writeFile(join(dir, 'authorized_keys'), [ownKey, ...(opts.authorizedKeys ?? []).map((k) => k.trim())].join('\n') + '\n');
   const hostKeyPublic = (await readFile(`${hostKey}.pub`, 'utf8')).trim().split(/\s+/).slice(0, 2).join(' ');
 
   const port = opts.port ?? (await freePort());
@@ -68,6 +73,7 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     'MaxStartups 200',
     `LogLevel ${opts.logLevel ?? 'ERROR'}`,
     `SetEnv ${marker}`,
+    ...(opts.extraConfig ?? []),
     '',
   ].join('\n'));
 

@@ -2,13 +2,15 @@
 // from this file (npm run build) and the TypeScript types are derived from it,
 // so the two can never drift apart.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { DURATION_RE, SIGNALS, SIGNAL_TARGETS, STEP_KINDS, WAIT_UNTIL } from './constants.js';
+
+export { DURATION_RE, SIGNALS, SIGNAL_TARGETS, STEP_KINDS, WAIT_UNTIL };
 
 // Any string value may hold {{ var }}: patterns accept a template and the rules
 // check the value again after interpolation.
 const TEMPLATE = '\\{\\{.*\\}\\}';
 const withTemplate = (re: string) => `^(?:${re}|.*${TEMPLATE}.*)$`;
 
-export const DURATION_RE = '[0-9]+(?:\\.[0-9]+)?(?:ms|s|m|h)';
 const Duration = (description: string, examples: string[]) =>
   Type.String({ pattern: withTemplate(DURATION_RE), description, examples });
 
@@ -56,7 +58,12 @@ const Ssh = Type.Object(
   {
     user: Type.Optional(Type.String({ minLength: 1, description: 'Login user for every host.', examples: ['deploy'] })),
     port: Type.Optional(Port),
-    identity_file: Type.Optional(Type.String({ minLength: 1, description: 'Private key file on the control machine (`~` expands).', examples: ['~/.ssh/id_ed25519'] })),
+    identity_file: Type.Optional(Type.String({ minLength: 1, description: 'Private key file on the control machine (`~` expands); tried before the IdentityFile entries of ~/.ssh/config.', examples: ['~/.ssh/id_ed25519'] })),
+    identity_passphrase_env: Type.Optional(Type.String({
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description: 'Name of an environment variable holding the passphrase of encrypted keys (never the passphrase itself). Without it, hotswap asks on the terminal, or uses ssh-agent.',
+      examples: ['HOTSWAP_KEY_PASSPHRASE'],
+    })),
     host_key_checking: Type.Optional(
       Type.Union([Type.Literal('strict'), Type.Literal('accept-new'), Type.Literal('off')], {
         description: '`strict` (default) refuses unknown and changed host keys; `accept-new` records unknown keys, refuses changed ones; `off` accepts any key, loudly.',
@@ -64,9 +71,14 @@ const Ssh = Type.Object(
       }),
     ),
     known_hosts: Type.Optional(Type.String({ minLength: 1, description: 'known_hosts file to check host keys against.', examples: ['~/.ssh/known_hosts'] })),
-    config_file: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSH client config to read instead of ~/.ssh/config.', examples: ['~/.ssh/config'] })),
-    proxy_jump: Type.Optional(Type.String({ minLength: 1, description: 'Bastion(s) to jump through, as for `ssh -J`.', examples: ['bastion.example.com'] })),
-    become: Type.Optional(Type.Literal('sudo', { description: 'Run remote commands through `sudo -n`.', examples: ['sudo'] })),
+    config_file: Type.Optional(Type.String({ minLength: 1, description: 'OpenSSH client config to read instead of ~/.ssh/config and /etc/ssh/ssh_config (like `ssh -F`).', examples: ['~/.ssh/config'] })),
+    proxy_jump: Type.Optional(Type.String({ minLength: 1, description: 'Bastion(s) to jump through, as for `ssh -J`: `[user@]host[:port]`, comma-separated for several hops, or `none` to ignore ProxyJump from ~/.ssh/config.', examples: ['bastion.example.com', 'ops@jump1:2222,jump2'] })),
+    become: Type.Optional(Type.Literal('sudo', { description: 'Run remote commands through `sudo -n` (or `sudo -S` with become_password_env); uploads are moved into place with sudo.', examples: ['sudo'] })),
+    become_password_env: Type.Optional(Type.String({
+      pattern: '^[A-Za-z_][A-Za-z0-9_]*$',
+      description: 'Name of an environment variable holding the sudo password, used only when sudo asks for one (never the password itself).',
+      examples: ['HOTSWAP_SUDO_PASSWORD'],
+    })),
     connect_timeout: Type.Optional(Duration('How long to wait for a connection (default 10s).', ['10s'])),
   },
   { additionalProperties: false, description: 'SSH defaults for every host.' },
@@ -98,7 +110,7 @@ const Strategy = Type.Object(
     ),
     concurrency: Type.Optional(Type.Integer({ minimum: 1, description: 'Hosts in flight at once within a batch (default 20).', examples: [20] })),
     max_fail_percentage: Type.Optional(
-      Type.Number({ minimum: 0, maximum: 100, description: 'Failed or unreachable hosts in a batch above this percentage halt the rollout (default 0).', examples: [0] }),
+      Type.Number({ minimum: 0, maximum: 100, description: 'Hosts of a batch that failed, were rolled back, refused or unreachable, above this percentage, halt the rollout (default 0).', examples: [0] }),
     ),
     pause: Type.Optional(
       Type.String({
@@ -111,9 +123,6 @@ const Strategy = Type.Object(
   { additionalProperties: false, description: 'How the rollout proceeds through the fleet.' },
 );
 
-export const SIGNALS = ['USR2', 'WINCH', 'QUIT', 'HUP', 'TERM'] as const;
-export const SIGNAL_TARGETS = ['old-master', 'new-master', 'master'] as const;
-export const WAIT_UNTIL = ['new-master-ready', 'old-workers-exited', 'old-master-exited'] as const;
 
 const SignalName = Type.Union(SIGNALS.map((s) => Type.Literal(s)), { description: 'The signal to send.', examples: ['USR2'] });
 
@@ -177,7 +186,6 @@ const Verify = Type.Object(
   { additionalProperties: false, description: 'Prove which binary runs and that it serves.', examples: [{ running_binary: 'new' }] },
 );
 
-export const STEP_KINDS = ['backup', 'copy-binary', 'signal', 'wait-for-workers', 'verify'] as const;
 
 export const StepSchema = Type.Object(
   {

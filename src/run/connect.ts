@@ -1,28 +1,135 @@
-// From a resolved host to a transport: `local`, or one SSH connection with
-// the playbook's settings (host key checking strict unless told otherwise).
-import { homedir, userInfo } from 'node:os';
-import { join } from 'node:path';
+// From a resolved host to a transport: `local`, or one SSH connection set up
+// as `ssh HOST` would (~/.ssh/config, keys, agent, bastions), with the
+// playbook's settings first, host keys checked on every hop, and `become: sudo`.
+import { hostname, homedir, userInfo } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
-import { parseDuration } from '../playbook/duration.js';
+import { CliError } from '../cli/exit.js';
+import { defaultConfigSources, loadSshConfig } from '../ssh-config/load.js';
+import { SshConfigError } from '../ssh-config/parse.js';
+import { parseProxyJump } from '../ssh-config/proxy-jump.js';
+import { hostConfig, type HostConfig } from '../ssh-config/resolve.js';
+import { becomeSudo } from '../transport/become.js';
+import { promptHidden } from '../transport/hidden-prompt.js';
 import { LocalTransport } from '../transport/local.js';
-import { connectSsh } from '../transport/ssh.js';
-import type { Transport } from '../transport/transport.js';
+import { connectSsh, type SshConnection } from '../transport/ssh.js';
+import { UnreachableError, type Transport } from '../transport/transport.js';
+import { BastionPool } from './bastions.js';
+import { planSsh, type HopPlan, type LocalFacts } from './ssh-plan.js';
 
-export function connector(playbook: Playbook): (host: ResolvedHost) => Promise<Transport> {
+export interface ConnectorOptions {
+  /** the local facts (home, user, agent); default: this process's */
+  local?: LocalFacts;
+  /** asks for key passphrases; default: on the terminal when there is one */
+  askPassphrase?: (question: string) => Promise<string>;
+}
+
+// Why: the fleet runner only knows "give me a transport for this host"; every
+// SSH decision (config files, precedence, jumps, privilege) is made here.
+// A broken ssh config or proxy_jump is a usage error before any host is touched.
+export function connector(playbook: Playbook, options: ConnectorOptions = {}): (host: ResolvedHost) => Promise<Transport> {
   const ssh = playbook.ssh ?? {};
+  const local = options.local ?? localFacts();
+  let lookup: (host: string) => HostConfig;
+  try {
+    const loaded = loadSshConfig(defaultConfigSources(ssh.config_file, local.home), local.home);
+    for (const w of loaded.warnings) process.stderr.write(`hotswap: warning: ${w}\n`);
+    const cache = new Map<string, HostConfig>();
+    lookup = (h) => cache.get(h) ?? cache.set(h, hostConfig(loaded.files, h)).get(h)!;
+    if (ssh.proxy_jump !== undefined) parseProxyJump(ssh.proxy_jump);
+  } catch (e) {
+    if (e instanceof SshConfigError) throw new CliError(`ssh config: ${e.message}`);
+    throw new CliError(`ssh: ${(e as Error).message}`);
+  }
+  const ask = options.askPassphrase ?? promptHidden;
+  const hop = (h: HopPlan, sock: Duplex | undefined, via: string | undefined): Promise<SshConnection> =>
+    connectSsh({
+      host: h.label,
+      address: h.address,
+      port: h.port,
+      user: h.user,
+      identityFiles: h.identityFiles,
+      identitiesOnly: h.identitiesOnly,
+      agent: h.agent,
+      ...(ssh.identity_passphrase_env ? { passphraseEnv: ssh.identity_passphrase_env } : {}),
+      askPassphrase: ask,
+      connectTimeoutMs: h.connectTimeoutMs,
+      keepaliveIntervalMs: h.keepaliveIntervalMs,
+      keepaliveCountMax: h.keepaliveCountMax,
+      hostKeyChecking: h.hostKeyChecking,
+      hostKeyCheckingFrom: h.hostKeyCheckingFrom,
+      knownHostsFile: h.knownHostsFiles,
+      globalKnownHostsFiles: h.globalKnownHostsFiles,
+      hashKnownHosts: h.hashKnownHosts,
+      ...(h.hostKeyAlias ? { hostKeyAlias: h.hostKeyAlias } : {}),
+      ...(sock ? { sock } : {}),
+      ...(via ? { via } : {}),
+    });
+  const bastions = new BastionPool(hop);
+
   return async (host) => {
     if (host.connection === 'local') return new LocalTransport(host.name);
-    return connectSsh({
-      host: host.name,
-      address: host.ssh.address,
-      port: host.ssh.port ?? 22,
-      user: host.ssh.user ?? userInfo().username,
-      identityFile: host.ssh.identityFile,
-      connectTimeoutMs: parseDuration(ssh.connect_timeout ?? '10s') ?? 10_000,
-      keepaliveIntervalMs: 15_000,
-      hostKeyChecking: ssh.host_key_checking ?? 'strict',
-      knownHostsFile: ssh.known_hosts ?? join(homedir(), '.ssh', 'known_hosts'),
-    });
+    let plan;
+    try {
+      plan = planSsh(host, ssh, lookup, local);
+    } catch (e) {
+      throw new UnreachableError(host.name, `${host.name}: ${(e as Error).message}`);
+    }
+    const { target, jumps } = plan;
+    let t: Transport;
+    if (!jumps.length) {
+      t = await hop(target, undefined, undefined);
+    } else {
+      const channel = await bastions.channelTo(jumps, target.address, target.port).catch((e: Error) => {
+        throw new UnreachableError(host.name, `${host.name}: ${e.message}`);
+      });
+      try {
+        t = releasing(await hop(target, channel.sock, channel.via), channel.release);
+      } catch (e) {
+        await channel.release();
+        throw e;
+      }
+    }
+    if (ssh.become !== 'sudo') return t;
+    try {
+      const env = ssh.become_password_env;
+      return await becomeSudo(t, { ...(env ? { passwordEnv: env } : {}), ...(env && process.env[env] !== undefined ? { password: process.env[env] } : {}) });
+    } catch (e) {
+      await t.close().catch(() => undefined);
+      throw e;
+    }
+  };
+}
+
+/** The transport, closing which also lets go of its bastions. */
+function releasing(t: Transport, release: () => Promise<void>): Transport {
+  let released = false;
+  return {
+    host: t.host,
+    exec: (argv, opts) => t.exec(argv, opts),
+    put: (l, r) => t.put(l, r),
+    openTcp: (a, p) => t.openTcp(a, p),
+    close: async () => {
+      try {
+        await t.close();
+      } finally {
+        if (!released) {
+          released = true;
+          await release();
+        }
+      }
+    },
+  };
+}
+
+function localFacts(): LocalFacts {
+  const me = userInfo();
+  return {
+    home: homedir(),
+    user: me.username,
+    uid: me.uid,
+    hostname: hostname(),
+    ...(process.env.SSH_AUTH_SOCK ? { sshAuthSock: process.env.SSH_AUTH_SOCK } : {}),
   };
 }

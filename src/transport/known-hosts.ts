@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 
 // OpenSSH known_hosts, read the way `ssh` reads it. Pure functions: no I/O here.
 
@@ -112,6 +112,13 @@ export function fingerprint(key: HostKey): string {
 /** The line accept-new appends, in OpenSSH's own format. */
 export function formatEntry(token: string, key: HostKey): string {
   return `${token} ${key.type} ${key.base64}`;
+}
+
+// Why: with HashKnownHosts yes, `ssh` records `|1|salt|HMAC-SHA1(salt, token)` so
+// the file does not list the hosts; accept-new must write the same.
+export function formatHashedEntry(token: string, key: HostKey, salt = randomBytes(20)): string {
+  const hash = createHmac('sha1', salt).update(token).digest();
+  return `|1|${salt.toString('base64')}|${hash.toString('base64')} ${key.type} ${key.base64}`;
 }
 
 const ALGORITHMS_BY_KEY_TYPE: Record<string, string[]> = {

@@ -1,5 +1,4 @@
-import { existsSync } from 'node:fs';
-import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
@@ -7,25 +6,55 @@ import type { Duplex } from 'node:stream';
 import { NodeSSH } from 'node-ssh';
 import {
   checkHostKey, fingerprint, formatEntry, hostKeyAlgorithms, hostToken, keyFromBlob,
-  knownTypesFor, parseKnownHosts, type KnownHostEntry,
+  formatHashedEntry, knownTypesFor, parseKnownHosts, type KnownHostEntry,
 } from './known-hosts.js';
+import { IdentityError, prepareAuth, type Auth, type IdentitySpec } from './identity.js';
 import { timeoutError } from './local.js';
 import { commandLine } from './quote.js';
 import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 export type SshOptions = {
-  /** the host's name in the playbook */
+  /** the host's name in the playbook (or a bastion as written in the jump list) */
   host: string;
   address: string;
   port: number;
   user: string;
-  /** private key; without it: ssh-agent (SSH_AUTH_SOCK) and ~/.ssh/id_{ed25519,ecdsa,rsa} */
+  /** a private key named by the playbook: tried first, and an error when missing */
   identityFile?: string;
+  /** more keys, tried in order (~/.ssh/config IdentityFile, defaults); `explicit` ones must exist */
+  identityFiles?: IdentitySpec[];
+  /** offer only agent keys matching an identity file (IdentitiesOnly) */
+  identitiesOnly?: boolean;
+  /** ssh-agent socket; default $SSH_AUTH_SOCK; null for none */
+  agent?: string | null;
+  /** name of the environment variable holding the passphrase of encrypted keys */
+  passphraseEnv?: string;
+  /** asks for a passphrase on the terminal; without it, encrypted keys need passphraseEnv or the agent */
+  askPassphrase?: (question: string) => Promise<string>;
   connectTimeoutMs: number;
   keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
   hostKeyChecking: 'strict' | 'accept-new' | 'off';
-  knownHostsFile: string;
+  /** where the setting came from, named in the warning when it is off */
+  hostKeyCheckingFrom?: string;
+  /** one file, or several checked in order; accept-new writes to the first */
+  knownHostsFile: string | string[];
+  /** read but never written (/etc/ssh/ssh_known_hosts) */
+  globalKnownHostsFiles?: string[];
+  /** accept-new writes hashed entries (HashKnownHosts yes) */
+  hashKnownHosts?: boolean;
+  /** look the key up under this name instead of the address (HostKeyAlias) */
+  hostKeyAlias?: string;
+  /** an open stream to the server (a channel forwarded by a bastion) instead of a TCP connection */
+  sock?: Duplex;
+  /** the bastion the stream goes through, for messages */
+  via?: string;
 };
+
+/** An SSH transport that can say whether its connection is gone (for sharing bastions). */
+export interface SshConnection extends Transport {
+  lostReason(): string | null;
+}
 
 // The few ssh2 shapes used here (ssh2 ships no types in this repo).
 type Channel = NodeJS.ReadWriteStream & {
@@ -54,30 +83,51 @@ let warnedOff = false;
 
 // Why: every step on a host goes through one SSH connection; opening it checks the
 // host key against known_hosts before any credential is offered.
-export async function connectSsh(given: SshOptions): Promise<Transport> {
-  const opts: SshOptions = {
-    ...given,
-    knownHostsFile: expandHome(given.knownHostsFile),
-    ...(given.identityFile ? { identityFile: expandHome(given.identityFile) } : {}),
-  };
-  const where = `${opts.host} (${opts.address}:${opts.port})`;
+export async function connectSsh(given: SshOptions): Promise<SshConnection> {
+  const knownFiles = (Array.isArray(given.knownHostsFile) ? given.knownHostsFile : [given.knownHostsFile]).map(expandHome);
+  const opts: SshOptions = { ...given, knownHostsFile: knownFiles };
+  const where = `${opts.host} (${opts.address}:${opts.port}${opts.via ? ` via ${opts.via}` : ''})`;
   const unreachable = (why: string) => new UnreachableError(opts.host, `${where}: ${why}`);
-  const token = hostToken(opts.address, opts.port);
+  const token = hostToken(opts.hostKeyAlias ?? opts.address, opts.hostKeyAlias ? 22 : opts.port);
   // Read even when checking is off: a @revoked key is refused in every mode.
-  const known = await readKnownHosts(opts.knownHostsFile, unreachable)
+  const known = await readAllKnownHosts(knownFiles, opts.globalKnownHostsFiles ?? [], unreachable)
     .catch((e: Error) => { if (opts.hostKeyChecking === 'off') return { text: '', entries: [] }; throw e; });
-  const key = await identity(opts.identityFile, unreachable);
+  let auth: Auth;
+  try {
+    auth = await prepareAuth({
+      identityFiles: [
+        ...(opts.identityFile ? [{ path: expandHome(opts.identityFile), explicit: true }] : []),
+        ...(opts.identityFiles ?? (opts.identityFile ? [] : DEFAULT_IDENTITIES())),
+      ],
+      identitiesOnly: opts.identitiesOnly,
+      agent: opts.agent === undefined ? process.env.SSH_AUTH_SOCK || null : opts.agent,
+      passphraseEnv: opts.passphraseEnv,
+      ask: opts.askPassphrase,
+    });
+  } catch (e) {
+    if (e instanceof IdentityError) throw unreachable(e.message);
+    throw e;
+  }
 
   let refusal: string | null = null;
   const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void): void => {
-    void decideHostKey(opts, where, token, known, blob).then(
+    void decideHostKey(opts, knownFiles, where, token, known, blob).then(
       (why) => { refusal = why; verify(why === null); },
       (e: Error) => { refusal = `cannot check the host key: ${e.message}`; verify(false); },
     );
   };
 
+  const tried: string[] = [];
+  const queue = [...auth.methods];
+  const authHandler = () => {
+    const m = queue.shift();
+    if (!m) return false;
+    tried.push(m.label);
+    return m.type === 'agent' ? { type: 'agent', username: opts.user, agent: m.agent } : { type: 'publickey', username: opts.user, key: m.key };
+  };
+
   const started = Date.now();
-  const sock = await openSocket(opts, unreachable);
+  const sock = opts.sock ?? (await openSocket(opts, unreachable));
   const ssh = new NodeSSH();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -89,28 +139,30 @@ export async function connectSsh(given: SshOptions): Promise<Transport> {
       host: opts.address,
       port: opts.port,
       username: opts.user,
-      ...(key.privateKey ? { privateKey: key.privateKey } : {}),
-      ...(key.agent ? { agent: key.agent } : {}),
+      authHandler,
       readyTimeout: Math.max(1, opts.connectTimeoutMs - (Date.now() - started)),
       keepaliveInterval: opts.keepaliveIntervalMs ?? 15_000,
-      keepaliveCountMax: 3,
+      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       hostVerifier,
       algorithms: { serverHostKey: hostKeyAlgorithms(knownTypesFor(known.entries, token)) },
-    })]);
+    } as Parameters<NodeSSH['connect']>[0])]);
   } catch (e) {
     ssh.dispose();
     sock.destroy();
     const err = e as NodeJS.ErrnoException & { level?: string };
+    const label = [...new Set(tried.length ? tried : auth.methods.map((m) => m.label))].join(', ') + (auth.skipped.length ? `; not usable: ${auth.skipped.join('; ')}` : '');
     throw unreachable(refusal ?? (err.message === 'deadline'
       ? `connection timed out after ${opts.connectTimeoutMs} ms`
-      : describeConnectError(err, opts, key.label)));
+      : describeConnectError(err, opts, label)));
   } finally {
     clearTimeout(timer);
   }
   return new SshTransport(opts.host, where, ssh);
 }
 
-class SshTransport implements Transport {
+const DEFAULT_IDENTITIES = () => ['id_rsa', 'id_ecdsa', 'id_ed25519'].map((n) => ({ path: join(homedir(), '.ssh', n), explicit: false }));
+
+class SshTransport implements SshConnection {
   private readonly client: Client;
   private lost: string | null = null;
   private readonly pending = new Set<(e: Error) => void>();
@@ -118,6 +170,10 @@ class SshTransport implements Transport {
   private readonly queue: Array<() => void> = [];
   /** resolves to null when the server offers no SFTP subsystem */
   private sftp: Promise<Sftp | null> | null = null;
+
+  lostReason(): string | null {
+    return this.lost;
+  }
 
   constructor(readonly host: string, private readonly where: string, private readonly ssh: NodeSSH) {
     this.client = ssh.connection as unknown as Client;
@@ -167,7 +223,7 @@ class SshTransport implements Transport {
     try {
       return await this.tracked<Duplex>((resolve, reject) =>
         this.client.forwardOut('127.0.0.1', 0, address, port, (err, ch) =>
-          err ? reject(new Error(`${this.host}: cannot open ${address}:${port} from the host: ${err.message}`)) : resolve(ch)),
+          err ? reject(new Error(`${this.host}: cannot open ${address}:${port} from the host: ${channelFailure(err)}`)) : resolve(ch)),
       );
     } finally {
       this.release();
@@ -232,6 +288,18 @@ class SshTransport implements Transport {
   }
 }
 
+// RFC 4254 reason codes: say why sshd refused to open the connection.
+const OPEN_FAILURES: Record<number, string> = {
+  1: 'administratively prohibited (sshd AllowTcpForwarding/PermitOpen)',
+  2: 'connect failed',
+  3: 'unknown channel type',
+  4: 'resource shortage',
+};
+function channelFailure(err: Error & { reason?: number }): string {
+  const why = err.reason !== undefined ? OPEN_FAILURES[err.reason] : undefined;
+  return why ? `${why}: ${err.message.replace(/^\(SSH\) Channel open failure: /, '')}` : err.message;
+}
+
 // ssh2's Channel.signal() is a silent no-op once stdin was ended (it checks `writable`),
 // and stdin is always ended here; send the request through its protocol object instead.
 // OpenSSH (7.9+) then kills the session's process group; older servers ignore it.
@@ -272,20 +340,25 @@ function expandHome(path: string): string {
   return path === '~' || path.startsWith('~/') ? join(homedir(), path.slice(1)) : path;
 }
 
+/** Every entry of every file; `text` is the first (written) file as read. */
 type KnownHosts = { text: string; entries: KnownHostEntry[] };
 
-async function readKnownHosts(file: string, unreachable: (why: string) => Error): Promise<KnownHosts> {
-  try {
-    const text = await readFile(file, 'utf8');
-    return { text, entries: parseKnownHosts(text, file) };
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', entries: [] };
-    throw unreachable(`cannot read known_hosts ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+async function readAllKnownHosts(files: string[], global: string[], unreachable: (why: string) => Error): Promise<KnownHosts> {
+  const read = async (file: string) => {
+    try {
+      return await readFile(file, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return '';
+      throw unreachable(`cannot read known_hosts ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const all = [...files, ...global];
+  const texts = await Promise.all(all.map(read));
+  return { text: texts[0] ?? '', entries: all.flatMap((f, i) => parseKnownHosts(texts[i]!, f)) };
 }
 
 /** null = accept; otherwise the one-line reason for refusing. */
-async function decideHostKey(opts: SshOptions, where: string, token: string, known: KnownHosts, blob: Buffer): Promise<string | null> {
+async function decideHostKey(opts: SshOptions, files: string[], where: string, token: string, known: KnownHosts, blob: Buffer): Promise<string | null> {
   const key = keyFromBlob(blob);
   const fp = `${key.type} ${fingerprint(key)}`;
   const verdict = checkHostKey(known.entries, token, key);
@@ -296,7 +369,7 @@ async function decideHostKey(opts: SshOptions, where: string, token: string, kno
     if (!warnedOff) {
       warnedOff = true;
       process.stderr.write(
-        `WARNING: host key checking is OFF (host_key_checking: off). Host keys are not verified, so anyone on the ` +
+        `WARNING: host key checking is OFF (${opts.hostKeyCheckingFrom ?? 'host_key_checking: off'}). Host keys are not verified, so anyone on the ` +
         `network path can impersonate a host and receive your commands and binaries. First seen: ${where} ${fp}\n`,
       );
     }
@@ -309,55 +382,25 @@ async function decideHostKey(opts: SshOptions, where: string, token: string, kno
       `${fingerprint(old)}; refusing (someone may be intercepting the connection, or the host was reinstalled: ` +
       `check, then remove that line)`;
   }
-  if (opts.hostKeyChecking === 'strict') {
+  const first = files[0];
+  if (opts.hostKeyChecking === 'strict' || !first) {
     const others = verdict.otherTypes.length ? ` (only ${verdict.otherTypes.join(', ')} keys are known for it)` : '';
-    return `unknown host key ${fp}: not in ${opts.knownHostsFile}${others}; refusing (host_key_checking: strict). ` +
-      `Verify the fingerprint, then add the key or use host_key_checking: accept-new`;
+    const checked = [...files, ...(opts.globalKnownHostsFiles ?? [])].join(', ') || 'any known_hosts file';
+    if (opts.hostKeyChecking !== 'strict') return `unknown host key ${fp}: not in ${checked}; refusing: accept-new has no known_hosts file to record it in`;
+    const setting = opts.hostKeyCheckingFrom && opts.hostKeyCheckingFrom !== 'the default' ? opts.hostKeyCheckingFrom : 'host_key_checking: strict';
+    return `unknown host key ${fp}: not in ${checked}${others}; refusing (${setting}). ` +
+      'Verify the fingerprint, then add the key or use host_key_checking: accept-new';
   }
+  const line = opts.hashKnownHosts ? formatHashedEntry(token, key) : formatEntry(token, key);
   const sep = known.text === '' || known.text.endsWith('\n') ? '' : '\n';
   try {
-    await mkdir(dirname(opts.knownHostsFile), { recursive: true });
-    await appendFile(opts.knownHostsFile, `${sep}${formatEntry(token, key)}\n`);
+    await mkdir(dirname(first), { recursive: true });
+    await appendFile(first, `${sep}${line}\n`);
   } catch (e) {
-    return `cannot record host key ${fp} in ${opts.knownHostsFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
+    return `cannot record host key ${fp} in ${first}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`;
   }
-  known.text += `${sep}${formatEntry(token, key)}\n`;
+  known.text += `${sep}${line}\n`;
   return null;
-}
-
-type Identity = { privateKey?: string; agent?: string; label: string };
-
-async function identity(file: string | undefined, unreachable: (why: string) => Error): Promise<Identity> {
-  const agent = process.env.SSH_AUTH_SOCK || undefined;
-  const candidates = file ? [file] : ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(homedir(), '.ssh', n)).filter((f) => existsSync(f));
-  const path = candidates[0];
-  if (!path) {
-    if (agent) return { agent, label: 'ssh-agent' };
-    throw unreachable('no identity file given, no ~/.ssh/id_ed25519|id_ecdsa|id_rsa and no ssh-agent (SSH_AUTH_SOCK)');
-  }
-  try {
-    if (!(await stat(path)).isFile()) throw unreachable(`identity file ${path} is not a file`);
-    const privateKey = await readFile(path, 'utf8');
-    if (/ENCRYPTED/.test(privateKey.slice(0, 200)) || isEncryptedOpenSshKey(privateKey)) {
-      if (agent) return { agent, label: `ssh-agent (identity file ${path} is passphrase-protected)` };
-      throw unreachable(`identity file ${path} is passphrase-protected: load it into ssh-agent (ssh-add) first`);
-    }
-    return { privateKey, ...(agent ? { agent } : {}), label: path };
-  } catch (e) {
-    if (e instanceof UnreachableError) throw e;
-    throw unreachable(`cannot read identity file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-function isEncryptedOpenSshKey(pem: string): boolean {
-  const m = /-----BEGIN OPENSSH PRIVATE KEY-----([\s\S]*?)-----END/.exec(pem);
-  if (!m) return false;
-  const raw = Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64');
-  // "openssh-key-v1\0" then the cipher name as an SSH string; "none" means unencrypted.
-  const off = 15;
-  if (raw.length < off + 4) return false;
-  const len = raw.readUInt32BE(off);
-  return raw.toString('latin1', off + 4, off + 4 + len) !== 'none';
 }
 
 function describeConnectError(e: NodeJS.ErrnoException & { level?: string }, opts: SshOptions, keyLabel: string): string {

@@ -1,0 +1,189 @@
+// How to reach one host over SSH: the playbook's settings, then what
+// ~/.ssh/config says for it, then defaults; and the same for every bastion on
+// the way. Pure: the config lookup and the local facts come in as arguments.
+import type { SshTarget } from '../playbook/resolved.js';
+import type { Playbook } from '../playbook/schema.js';
+import { parseDuration } from '../playbook/duration.js';
+import { parseProxyJump, type JumpHop } from '../ssh-config/proxy-jump.js';
+import type { HostConfig } from '../ssh-config/resolve.js';
+import { expandTilde, expandTokens, type Tokens } from '../ssh-config/tokens.js';
+import type { IdentitySpec } from '../transport/identity.js';
+
+export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
+
+export interface HopPlan {
+  /** how messages name this hop: the host's name, or the jump host as written */
+  label: string;
+  address: string;
+  port: number;
+  user: string;
+  identityFiles: IdentitySpec[];
+  identitiesOnly: boolean;
+  /** ssh-agent socket, or null for none */
+  agent: string | null;
+  /** checked in order; the first one is where accept-new writes */
+  knownHostsFiles: string[];
+  /** read, never written (/etc/ssh/ssh_known_hosts) */
+  globalKnownHostsFiles: string[];
+  hostKeyAlias?: string;
+  hashKnownHosts: boolean;
+  hostKeyChecking: HostKeyChecking;
+  /** where host_key_checking came from, for the warning when it is off */
+  hostKeyCheckingFrom: string;
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  keepaliveCountMax: number;
+}
+
+export interface SshPlan {
+  /** bastions in the order they are connected through (first is dialled directly) */
+  jumps: HopPlan[];
+  target: HopPlan;
+}
+
+export interface LocalFacts {
+  home: string;
+  user: string;
+  uid: number;
+  hostname: string;
+  sshAuthSock?: string;
+}
+
+export type PlaybookSsh = NonNullable<Playbook['ssh']>;
+
+const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
+const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_KEEPALIVE_MS = 15_000;
+const MAX_JUMPS = 8;
+
+// Why: the one place where precedence is decided. Explicit playbook settings
+// (host entry, then `ssh:`) beat ~/.ssh/config, which beats defaults; a
+// host's name or address is what one would type after `ssh`, so `Host`
+// patterns match it and `HostName` replaces it. Bastions take their settings
+// from the jump spec and their own config entry (like `ssh -J`), but host key
+// checking, known_hosts and the timeout of the playbook apply to them too.
+export function planSsh(host: { name: string; ssh: SshTarget }, ssh: PlaybookSsh, config: (host: string) => HostConfig, local: LocalFacts): SshPlan {
+  const target = hopPlan(
+    { label: host.name, host: host.ssh.address, user: host.ssh.user, port: host.ssh.port, identityFile: host.ssh.identityFile },
+    ssh, config(host.ssh.address), local,
+  );
+  const cfg = config(host.ssh.address);
+  let jumpSpec: { value: string; at: string } | undefined;
+  if (ssh.proxy_jump !== undefined) jumpSpec = { value: ssh.proxy_jump, at: 'ssh.proxy_jump' };
+  else if (cfg.proxyJump) jumpSpec = cfg.proxyJump;
+  else if (cfg.proxyCommand && cfg.proxyCommand.value.toLowerCase() !== 'none') throw proxyCommandError(cfg.proxyCommand);
+  const jumps = jumpSpec ? jumpPlans(parseAt(jumpSpec), ssh, config, local, [host.ssh.address]) : [];
+  return { jumps, target };
+}
+
+function jumpPlans(hops: JumpHop[], ssh: PlaybookSsh, config: (host: string) => HostConfig, local: LocalFacts, chain: string[]): SshPlan['jumps'] {
+  if (!hops.length) return [];
+  if (chain.length > MAX_JUMPS) throw new Error(`ProxyJump goes more than ${MAX_JUMPS} hops deep (${chain.join(' <- ')}): is there a loop?`);
+  // The first hop is dialled as `ssh FIRST` would: its own ProxyJump applies.
+  const first = hops[0]!;
+  const cfg = config(first.host);
+  let before: SshPlan['jumps'] = [];
+  if (cfg.proxyJump) before = jumpPlans(parseAt(cfg.proxyJump), ssh, config, local, [...chain, first.host]);
+  else if (cfg.proxyCommand && cfg.proxyCommand.value.toLowerCase() !== 'none') throw proxyCommandError(cfg.proxyCommand);
+  const asBastion = (h: JumpHop) => hopPlan(
+    { label: h.host, host: h.host, user: h.user, port: h.port, identityFile: undefined, fallbackIdentity: ssh.identity_file },
+    ssh, config(h.host), local,
+  );
+  return [...before, ...hops.map(asBastion)];
+}
+
+interface HopInput {
+  label: string;
+  /** as typed after `ssh`: matched against Host patterns */
+  host: string;
+  user?: string;
+  port?: number;
+  identityFile?: string;
+  /** a bastion without IdentityFile in its config uses the playbook's identity_file */
+  fallbackIdentity?: string;
+}
+
+function hopPlan(h: HopInput, ssh: PlaybookSsh, cfg: HostConfig, local: LocalFacts): HopPlan {
+  const hostName = cfg.hostName ? expandAt(cfg.hostName, { h: h.host }) : h.host;
+  const user = h.user ?? cfg.user?.value ?? local.user;
+  const port = h.port ?? cfg.port?.value ?? 22;
+  const tokens: Tokens = {
+    h: hostName, n: h.host, p: String(port), r: user, u: local.user, d: local.home, i: String(local.uid),
+    l: local.hostname, L: local.hostname.split('.')[0]!,
+  };
+  const file = (s: { value: string; at: string }) => expandTilde(expandAt(s, tokens), local.home);
+
+  const identityFiles: IdentitySpec[] = [];
+  const add = (path: string, explicit: boolean) => {
+    if (!identityFiles.some((i) => i.path === path)) identityFiles.push({ path, explicit });
+  };
+  if (h.identityFile) add(expandTilde(h.identityFile, local.home), true);
+  for (const f of cfg.identityFiles) add(file(f), false);
+  if (!identityFiles.length && h.fallbackIdentity) add(expandTilde(h.fallbackIdentity, local.home), true);
+  if (!identityFiles.length) for (const k of DEFAULT_KEYS) add(`${local.home}/.ssh/${k}`, false);
+
+  let agent: string | null = local.sshAuthSock || null;
+  if (cfg.identityAgent) {
+    const a = cfg.identityAgent.value;
+    agent = a.toLowerCase() === 'none' ? null : a === 'SSH_AUTH_SOCK' ? local.sshAuthSock || null : file(cfg.identityAgent);
+  }
+
+  let knownHostsFiles: string[];
+  let globalKnownHostsFiles: string[];
+  if (ssh.known_hosts !== undefined) {
+    knownHostsFiles = [expandTilde(ssh.known_hosts, local.home)];
+    globalKnownHostsFiles = [];
+  } else {
+    const user = cfg.userKnownHostsFiles;
+    knownHostsFiles = user ? user.value.map((f) => file({ value: f, at: user.at })) : [`${local.home}/.ssh/known_hosts`, `${local.home}/.ssh/known_hosts2`];
+    const global = cfg.globalKnownHostsFiles;
+    globalKnownHostsFiles = global ? global.value.map((f) => file({ value: f, at: global.at })) : ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'];
+  }
+
+  let hostKeyChecking: HostKeyChecking = 'strict';
+  let hostKeyCheckingFrom = 'the default';
+  if (ssh.host_key_checking !== undefined) {
+    hostKeyChecking = ssh.host_key_checking;
+    hostKeyCheckingFrom = `host_key_checking: ${ssh.host_key_checking}`;
+  } else if (cfg.strictHostKeyChecking) {
+    const v = cfg.strictHostKeyChecking.value;
+    hostKeyChecking = v === 'accept-new' ? 'accept-new' : v === 'no' ? 'off' : 'strict';
+    hostKeyCheckingFrom = `StrictHostKeyChecking ${v} at ${cfg.strictHostKeyChecking.at}`;
+  }
+
+  const timeout = ssh.connect_timeout !== undefined ? parseDuration(ssh.connect_timeout) : undefined;
+  return {
+    label: h.label,
+    address: hostName,
+    port,
+    user,
+    identityFiles,
+    identitiesOnly: cfg.identitiesOnly?.value ?? false,
+    agent,
+    knownHostsFiles,
+    globalKnownHostsFiles,
+    ...(cfg.hostKeyAlias ? { hostKeyAlias: cfg.hostKeyAlias.value } : {}),
+    hashKnownHosts: cfg.hashKnownHosts?.value ?? false,
+    hostKeyChecking,
+    hostKeyCheckingFrom,
+    connectTimeoutMs: timeout ?? (cfg.connectTimeout && cfg.connectTimeout.value > 0 ? cfg.connectTimeout.value * 1000 : DEFAULT_TIMEOUT_MS),
+    keepaliveIntervalMs: cfg.serverAliveInterval ? cfg.serverAliveInterval.value * 1000 : DEFAULT_KEEPALIVE_MS,
+    keepaliveCountMax: cfg.serverAliveCountMax?.value || 3,
+  };
+}
+
+function expandAt(s: { value: string; at: string }, tokens: Tokens): string {
+  return expandTokens(s.value, tokens, s.at);
+}
+
+function parseAt(s: { value: string; at: string }): JumpHop[] {
+  try {
+    return parseProxyJump(s.value);
+  } catch (e) {
+    throw new Error(`${s.at}: ${(e as Error).message}`);
+  }
+}
+
+function proxyCommandError(c: { value: string; at: string }): Error {
+  return new Error(`ProxyCommand (${c.at}) is not supported by hotswap; use ProxyJump (or ssh.proxy_jump) for bastions`);
+}
