@@ -22,7 +22,9 @@ export function lockPath(nginx: NginxPaths): string {
 
 // $1 lock dir, $2 owner (JSON), $3 1 to break a lock that is held.
 const TAKE = `set -u
-if mkdir -- "$1" 2>/dev/null; then printf '%s\\n' "$2" > "$1/owner" && echo acquired && exit 0; fi
+if err=$(mkdir -- "$1" 2>&1); then printf '%s\\n' "$2" > "$1/owner" && echo acquired && exit 0; fi
+# not held by anyone: we may not create it (permissions, a missing directory)
+[ -d "$1" ] || { printf '%s\\n' "$err" >&2; exit 4; }
 if [ "$3" = 1 ]; then
   printf 'broke: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
   rm -rf -- "$1" && mkdir -- "$1" && printf '%s\\n' "$2" > "$1/owner" && exit 0
@@ -53,6 +55,7 @@ export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner
   const path = lockPath(nginx);
   const r = await t.exec(['sh', '-c', TAKE, 'hotswap', path, JSON.stringify(owner), breakIt ? '1' : '0'], { timeoutMs: 30_000 });
   if (r.code === 0) return r.stdout.startsWith('broke: ') ? `broke the lock ${path} held by ${describeOwner(parseOwner(r.stdout.slice(7)))}` : undefined;
+  if (r.code === 4) throw new LockHeld({}, false, `cannot create the lock ${path}: ${r.stderr.trim()} (the login user must be able to write beside the error log; or use ssh.become: sudo)`);
   if (r.code !== 3) throw new RemoteError(`cannot take the lock ${path}: ${r.stderr.trim() || `exit ${r.code}`}`, r.code);
   const held = parseOwner(r.stdout.slice(6));
   const stale = isStale(held);
