@@ -2,7 +2,7 @@
 import { basename, dirname } from 'node:path';
 import type { BackupStep } from '../playbook/schema.js';
 import { short, type HostRun } from '../run/host-run.js';
-import { backupFile, pruneBackups } from './file-ops.js';
+import { backupFile } from './file-ops.js';
 
 export async function backup(run: HostRun, spec: BackupStep): Promise<string> {
   const { state, host } = run;
@@ -12,9 +12,12 @@ export async function backup(run: HostRun, spec: BackupStep): Promise<string> {
   // replaced it): then the running image itself is what must be kept.
   const onDisk = run.facts.binary.sha256 === state.oldSha;
   const src = onDisk ? state.target : `/proc/${state.oldPid}/exe`;
-  await run.act(`copy ${src} to ${dest} and verify its sha256 ${short(state.oldSha)}`, () => backupFile(run.t, src, dest, state.oldSha), undefined);
-  state.backup = dest;
   const keep = spec.keep ?? 3;
-  const pruned = await run.act(`keep the newest ${keep} backups named ${basename(binary)}.<UTC time>.bak in ${dirname(binary)}`, () => pruneBackups(run.t, dirname(binary), basename(binary), keep), []);
+  const pruned = await run.act(
+    `copy ${src} to ${dest} and verify its sha256 ${short(state.oldSha)}; keep the newest ${keep} backups named ${basename(binary)}.<UTC time>.bak in ${dirname(binary)}`,
+    () => backupFile(run.t, src, dest, state.oldSha, { dir: dirname(binary), base: basename(binary), keep }),
+    [] as string[],
+  );
+  state.backup = dest;
   return `${dest}${onDisk ? '' : ' (from the running image: the file on disk differs)'}${pruned.length ? `; pruned ${pruned.length}` : ''}`;
 }

@@ -19,12 +19,13 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
       state.staged = run.dryRun ? undefined : staged;
       await t.put(local.path, staged);
     });
-    const args = run.facts.master?.args;
-    const test = spec.test_config === false || !args ? null : { cwd: run.facts.master?.cwd ?? '/', args: configArgs(args) };
+    const m = run.facts.master;
+    const test = spec.test_config === false || !m?.args ? null : { cwd: m.cwd ?? '/', args: configArgs(m.args) };
+    let out: string;
     try {
-      await run.check(
-        `check its sha256${run.dryRun ? '' : ', give it the owner and mode of ' + state.target}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
-        () => checkStaged(t, staged, local.sha256, run.dryRun ? null : state.target, test),
+      out = await run.check(
+        `check its sha256${run.dryRun ? '' : ', give it the owner and mode of ' + state.target}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
+        () => checkStaged(t, staged, local.sha256, run.dryRun ? null : state.target, m ? `/proc/${m.pid}/exe` : null, test),
       );
     } catch (err) {
       if (err instanceof RemoteError && err.code === 12) throw new Refusal(`the new build rejects the running config (nginx -t): ${err.message}`);
@@ -32,7 +33,7 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
       if (err instanceof RemoteError) throw new StepFailure(err.message);
       throw err;
     }
-    await checkCompat(run, staged);
+    checkCompat(run, out);
     await run.act(`rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`, async () => {
       state.phase = 'replaced';
       await renameInto(t, staged, state.target);
@@ -44,15 +45,13 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
   return `${state.target} is now sha256 ${short(local.sha256)}`;
 }
 
-// `nginx -V` of both builds, one round trip; differences become warnings or a refusal.
-async function checkCompat(run: HostRun, staged: string): Promise<void> {
+// `nginx -V` of both builds (printed by the staged check); differences become warnings or a refusal.
+function checkCompat(run: HostRun, out: string): void {
   const m = run.facts.master;
-  if (!m) return;
-  const out = await run.check(`compare nginx -V of the new build with the running one (pid ${m.pid})`, () =>
-    sh(run.t, '"$1" -V 2>&1; echo "--- running"; "$2" -V 2>&1', [staged, `/proc/${m.pid}/exe`]).catch(() => ''),
-  );
-  const [next, running] = out.split('--- running');
-  if (!running) return;
+  const section = (name: string) => new RegExp(`--- ${name} -V\\n([\\s\\S]*?)\\n--- `).exec(out)?.[1];
+  const next = section('new');
+  const running = section('running');
+  if (!m || next === undefined || running === undefined) return;
   const { refusals, warnings } = compareBuilds(parseNginxV(running), parseNginxV(next), m.args ?? {});
   for (const w of warnings) run.warn(w);
   if (refusals.length) throw new Refusal(refusals.join('; '));

@@ -20,44 +20,45 @@ export async function sh(t: Transport, script: string, args: readonly string[], 
 
 const SHA = `sha() { sha256sum < "$1" | cut -d' ' -f1; }`;
 
-// $1 source, $2 dest, $3 sha256 the copy must have. Copies to a temp name
-// first so a crash never leaves a truncated file under the backup's name.
+// $1 source, $2 dest, $3 sha256 the copy must have, then $4 dir, $5 file
+// name, $6 how many backups to keep. Copies to a temp name first so a crash
+// never leaves a truncated file under the backup's name; then prunes only
+// backups named by hotswap (<name>.<UTC timestamp>.bak: they sort by time)
+// and prints the ones it removed.
 const BACKUP = `set -u
 ${SHA}
-src=$1 dest=$2 want=$3 tmp="$2.hotswap-tmp.$$"
+src=$1 dest=$2 want=$3 dir=$4 base=$5 keep=$6 tmp="$2.hotswap-tmp.$$"
 cp -p -- "$src" "$tmp" || { rm -f -- "$tmp"; exit 1; }
 got=$(sha "$tmp")
 if [ "$got" != "$want" ]; then rm -f -- "$tmp"; echo "the backup copy has sha256 $got, expected $want" >&2; exit 1; fi
-mv -f -- "$tmp" "$dest" && printf '%s\\n' "$(stat -c %s -- "$dest")"`;
-
-export async function backupFile(t: Transport, src: string, dest: string, sha256: string): Promise<void> {
-  await sh(t, BACKUP, [src, dest, sha256]);
-}
-
-// $1 dir, $2 file name, $3 how many to keep. Only backups named by hotswap
-// (<name>.<UTC timestamp>.bak) are pruned; the names sort by time.
-const PRUNE = `set -u
-dir=$1 base=$2 keep=$3
+mv -f -- "$tmp" "$dest" || exit 1
 ls -1 -- "$dir" | grep -E "^$(printf '%s' "$base" | sed 's/[.[\\*^$]/\\\\&/g')\\.[0-9]{8}T[0-9]{6}Z\\.bak$" | sort -r | tail -n +$((keep + 1)) | while IFS= read -r f; do
   rm -f -- "$dir/$f" && printf '%s\\n' "$dir/$f"
 done`;
 
-export async function pruneBackups(t: Transport, dir: string, base: string, keep: number): Promise<string[]> {
-  return (await sh(t, PRUNE, [dir, base, String(keep)])).split('\n').filter(Boolean);
+/** Makes a verified backup, then prunes; returns the backups removed. */
+export async function backupFile(t: Transport, src: string, dest: string, sha256: string, prune: { dir: string; base: string; keep: number }): Promise<string[]> {
+  return (await sh(t, BACKUP, [src, dest, sha256, prune.dir, prune.base, String(prune.keep)])).split('\n').filter(Boolean);
 }
 
 // $1 staged file, $2 sha256 it must have, $3 file whose owner and mode it
-// takes (or "-"), $4 directory to test from (the master's cwd, or "-" for no
-// test), then the arguments for \`nginx -t\` (the running master's -p/-c/-g).
+// takes (or "-"), $4 the running binary to compare \`-V\` with (or "-"), $5
+// directory to test from (the master's cwd, or "-" for no test), then the
+// arguments for \`nginx -t\` (the running master's -p/-c/-g).
 const CHECK_STAGED = `set -u
 ${SHA}
-f=$1 want=$2 ref=$3 cwd=$4; shift 4
+f=$1 want=$2 ref=$3 running=$4 cwd=$5; shift 5
 got=$(sha "$f")
 [ "$got" = "$want" ] || { echo "the uploaded file has sha256 $got, expected $want" >&2; exit 10; }
 if [ "$ref" != - ]; then
   chown --reference="$ref" -- "$f" && chmod --reference="$ref" -- "$f" || exit 11
 else
   chmod 0755 -- "$f" || exit 11
+fi
+if [ "$running" != - ]; then
+  echo "--- new -V"; "$f" -V 2>&1
+  echo "--- running -V"; "$running" -V 2>&1
+  echo "--- end -V"
 fi
 if [ "$cwd" != - ]; then
   cd -- "$cwd" || exit 12
@@ -70,9 +71,9 @@ export interface ConfigTest {
   args: string[];
 }
 
-/** Checks a staged binary: its digest, the reference file's owner and mode, and `-t` when asked. */
-export async function checkStaged(t: Transport, file: string, sha256: string, ownerFrom: string | null, test: ConfigTest | null): Promise<string> {
-  return sh(t, CHECK_STAGED, [file, sha256, ownerFrom ?? '-', test?.cwd ?? '-', ...(test?.args ?? [])]);
+/** Checks a staged binary: its digest, the reference file's owner and mode, `-V` of both builds, and `-t` when asked. */
+export async function checkStaged(t: Transport, file: string, sha256: string, ownerFrom: string | null, compareWith: string | null, test: ConfigTest | null): Promise<string> {
+  return sh(t, CHECK_STAGED, [file, sha256, ownerFrom ?? '-', compareWith ?? '-', test?.cwd ?? '-', ...(test?.args ?? [])]);
 }
 
 // $1 staged file, $2 target: the atomic replacement.

@@ -18,12 +18,9 @@ export async function signal(run: HostRun, step: Step): Promise<string> {
   else if (to === 'new-master') pid = state.newPid;
   else pid = run.dryRun ? run.facts.master?.pid : (await currentMaster(run));
   if (pid === undefined && !run.dryRun) throw new StepFailure(`cannot tell which process is the ${to}`);
-  if (send === 'USR2' && !run.dryRun) {
-    // only error-log lines written after this point speak about this upgrade
-    const now = await gatherFacts(run.t, { pidFile: run.host.nginx.pid_file, binary: run.host.nginx.binary, errorLog: run.host.nginx.error_log });
-    state.errorLogSize = now.errorLog.size ?? 0;
-    state.pidFileCtime = now.pidFile.ctime;
-  }
+  // The error log's size and the pid file's ctime that the wait after USR2
+  // compares against were read with the host's facts: nothing since has
+  // written to either, so they need no second read.
   await run.act(`send ${send} to the ${to.replace('-', ' ')}${pid === undefined ? '' : ` (pid ${pid})`}`, async () => {
     const next = PHASE_AFTER[`${send}/${to}`];
     if (next) state.phase = next;

@@ -2,10 +2,9 @@
 // /proc/<master>/exe, not the file on disk) and that it serves.
 import type { VerifyStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
-import { gatherFacts } from '../nginx/facts.js';
 import { short, StepFailure, type HostRun } from '../run/host-run.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
-import { sh } from './file-ops.js';
+import { checkMaster } from './master-check.js';
 
 export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
   const retries = spec.retries ?? 0;
@@ -29,18 +28,14 @@ export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
 
 /** One round of checks: '' when all pass, else why not. */
 async function once(run: HostRun, spec: VerifyStep, which: 'new' | 'old' | 'any'): Promise<string> {
-  const f = await gatherFacts(run.t, { pidFile: run.host.nginx.pid_file, binary: run.host.nginx.binary, errorLog: run.host.nginx.error_log });
-  const m = f.master;
-  if (!m || !m.isNginxMaster || m.zombie) return `no live nginx master in ${run.host.nginx.pid_file}`;
+  const m = await checkMaster(run.t, run.host.nginx.pid_file, !!spec.version);
+  if (!m.pid || !m.live || !m.isMaster) return `no live nginx master in ${run.host.nginx.pid_file}`;
   if (which !== 'any') {
     const want = which === 'new' ? run.state.newSha : run.state.oldSha;
-    if (m.exeSha256 !== want) return `master ${m.pid} runs sha256 ${short(m.exeSha256)}, not the ${which} build ${short(want)}`;
+    if (m.sha256 !== want) return `master ${m.pid} runs sha256 ${short(m.sha256)}, not the ${which} build ${short(want)}`;
   }
-  if (!m.workers.length) return `master ${m.pid} has no workers`;
-  if (spec.version) {
-    const out = await sh(run.t, 'exec "$1" -v 2>&1', [`/proc/${m.pid}/exe`]).catch((e: Error) => e.message);
-    if (!out.includes(spec.version)) return `nginx -v says ${JSON.stringify(out.trim())}, not ${JSON.stringify(spec.version)}`;
-  }
+  if (!m.workers) return `master ${m.pid} has no workers`;
+  if (spec.version && !m.version?.includes(spec.version)) return `nginx -v says ${JSON.stringify(m.version ?? '')}, not ${JSON.stringify(spec.version)}`;
   for (const check of spec.http ?? []) {
     try {
       const r = await fetchOnHost(run.t, check.url, 5000);
