@@ -13,7 +13,7 @@ import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-ru
 import { discardStaged } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
-import { journalPath, lastRun, readJournal } from './journal.js';
+import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
 import { LockHeld, ownerFor, releaseLock, takeLock } from './lock.js';
 
 export interface HostDeps {
@@ -51,21 +51,23 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   let run: HostRun | undefined;
   try {
     const n = host.nginx;
+    let journal: JournalEntry[] | undefined;
     if (!ctx.dryRun) {
       try {
-        const broke = await takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
+        const taken = await takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
         locked = true;
-        if (broke) ev.emit({ type: 'warning', host: host.name, step: -1, message: broke });
+        journal = taken.journal;
+        if (taken.broke) ev.emit({ type: 'warning', host: host.name, step: -1, message: taken.broke });
       } catch (err) {
         if (err instanceof LockHeld) return finish('refused', err.message);
         throw err;
       }
     }
     const factsStart = Date.now();
-    const [facts, journal] = await Promise.all([gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }), readJournal(t, n)]);
+    const [facts] = await Promise.all([gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }), journal ? undefined : readJournal(t, n).then((j) => (journal = j))]);
     ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - factsStart });
     // A run that was cut off mid-upgrade left the truth in the journal: never start over blindly.
-    const previous = lastRun(journal);
+    const previous = lastRun(journal ?? []);
     if (previous && !previous.finished && previous.last.phase !== 'clean' && previous.last.event !== 'start') {
       return finish('refused', `an interrupted run (${previous.run}, started ${previous.started}) left this host mid-upgrade, in phase "${previous.last.phase}" while: ${previous.last.action ?? previous.last.event} (${journalPath(n)}): see \`hotswap status\`, undo it with \`hotswap rollback\``);
     }
@@ -88,7 +90,6 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'));
     if (refusals.length) return finish('refused', refusals.join('; '));
 
-    await run.journal('start');
     for (; nextStep < host.steps.length; nextStep++) {
       const stepStart = Date.now();
       run.step = nextStep;

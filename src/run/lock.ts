@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
 import type { Transport } from '../transport/transport.js';
 import { RemoteError, sh } from '../steps/file-ops.js';
+import { journalPath, parseJournal, type JournalEntry } from './journal.js';
 
 export interface LockOwner {
   run: string;
@@ -20,14 +21,17 @@ export function lockPath(nginx: NginxPaths): string {
   return `${dirname(nginx.error_log)}/hotswap.lock`;
 }
 
-// $1 lock dir, $2 owner (JSON), $3 1 to break a lock that is held.
+// $1 lock dir, $2 owner (JSON), $3 1 to break a lock that is held, $4 the
+// journal, whose tail follows a taken lock (it saves the run a round trip).
 const TAKE = `set -u
-if err=$(mkdir -- "$1" 2>&1); then printf '%s\\n' "$2" > "$1/owner" && echo acquired && exit 0; fi
+j=$4
+journal() { echo '--- journal'; [ -f "$j" ] && tail -n 400 -- "$j"; exit 0; }
+if err=$(mkdir -- "$1" 2>&1); then printf '%s\\n' "$2" > "$1/owner" && echo acquired && journal; fi
 # not held by anyone: we may not create it (permissions, a missing directory)
 [ -d "$1" ] || { printf '%s\\n' "$err" >&2; exit 4; }
 if [ "$3" = 1 ]; then
   printf 'broke: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
-  rm -rf -- "$1" && mkdir -- "$1" && printf '%s\\n' "$2" > "$1/owner" && exit 0
+  rm -rf -- "$1" && mkdir -- "$1" && printf '%s\\n' "$2" > "$1/owner" && journal
   exit 1
 fi
 printf 'held: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
@@ -50,11 +54,18 @@ export function ownerFor(run: string, command: string): LockOwner {
   return { run, user: userInfo().username, control: hostname(), pid: process.pid, since: new Date().toISOString(), command };
 }
 
-/** Takes the lock or throws LockHeld saying who holds it, since when, and whether it is stale. */
-export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Promise<string | undefined> {
+/**
+ * Takes the lock or throws LockHeld saying who holds it, since when, and
+ * whether it is stale. Returns the journal's tail, and what was broken.
+ */
+export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Promise<{ broke?: string; journal: JournalEntry[] }> {
   const path = lockPath(nginx);
-  const r = await t.exec(['sh', '-c', TAKE, 'hotswap', path, JSON.stringify(owner), breakIt ? '1' : '0'], { timeoutMs: 30_000 });
-  if (r.code === 0) return r.stdout.startsWith('broke: ') ? `broke the lock ${path} held by ${describeOwner(parseOwner(r.stdout.slice(7)))}` : undefined;
+  const r = await t.exec(['sh', '-c', TAKE, 'hotswap', path, JSON.stringify(owner), breakIt ? '1' : '0', journalPath(nginx)], { timeoutMs: 30_000 });
+  if (r.code === 0) {
+    const [head, tail = ''] = r.stdout.split('--- journal\n');
+    const broke = head.startsWith('broke: ') ? `broke the lock ${path} held by ${describeOwner(parseOwner(head.slice(7).split('\n')[0]))}` : undefined;
+    return { broke, journal: parseJournal(tail) };
+  }
   if (r.code === 4) throw new LockHeld({}, false, `cannot create the lock ${path}: ${r.stderr.trim()} (the login user must be able to write beside the error log; or use ssh.become: sudo)`);
   if (r.code !== 3) throw new RemoteError(`cannot take the lock ${path}: ${r.stderr.trim() || `exit ${r.code}`}`, r.code);
   const held = parseOwner(r.stdout.slice(6));
