@@ -46,9 +46,13 @@ describe('safety and recovery on real nginx', function () {
   this.timeout(180_000);
   let fleet: LabFleet | undefined;
   const sockets: Socket[] = [];
-  const children: ChildProcess[] = [];
+  // CLI runs to kill, and servers a test started itself (both by pid)
+  const children: (ChildProcess | { stop(): Promise<void> })[] = [];
   afterEach(async () => {
-    for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children.splice(0)) {
+      if ('stop' in c) await c.stop();
+      else if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    }
     for (const s of sockets.splice(0)) s.destroy();
     await fleet?.stop();
     fleet = undefined;
@@ -139,7 +143,7 @@ describe('safety and recovery on real nginx', function () {
     // the server comes back; the operator follows the instruction
     mkdirSync(dir, { recursive: true });
     const sshd = await startSshd({ dir, port });
-    fleet!.sshd = sshd;
+    children.push({ stop: () => sshd.stop() });
     const rb = await runCli(['rollback', file, '--yes', '--break-lock']);
     expect(rb.code, rb.stdout + rb.stderr).to.equal(0);
     const after = hostState(fleet!.hosts[0]);
