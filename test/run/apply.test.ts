@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LabFleet } from '../../lab/fleet.js';
 import { runLoad } from '../../lab/load.js';
 import { runCli } from '../cli/run-cli.js';
-import { hostState, labFleet } from './lab-helpers.js';
+import { expectServingOld, hostState, labFleet } from './lab-helpers.js';
 
 describe('hotswap apply on real nginx over SSH', function () {
   this.timeout(120_000);
@@ -60,12 +60,7 @@ describe('hotswap apply on real nginx over SSH', function () {
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(/new-master-ready/);
     expect(r.stdout).to.match(/lab-1 +ok=0 changed=0 failed=0 rolled_back=1/);
-    const after = hostState(fleet.hosts[0]);
-    expect(after.pid).to.equal(before.pid);
-    expect(after.exeSha).to.equal(fleet.builds.old.sha256);
-    expect(after.fileSha).to.equal(fleet.builds.old.sha256);
-    expect(after.oldbin).to.equal(false);
-    expect(after.workers).to.equal(2);
+    expectServingOld(fleet, 0, before.pid);
   });
 
   it('refuses (exit 4) a new binary whose nginx -t fails, before any signal, file untouched and no temp file left', async () => {
@@ -91,12 +86,7 @@ describe('hotswap apply on real nginx over SSH', function () {
     expect(r.code, r.stderr).to.equal(1);
     expect(r.stderr).to.match(/rolling back \(winch\)/);
     expect(r.stderr).to.match(/HUP -> \d+/);
-    const after = hostState(fleet.hosts[0]);
-    expect(after.pid).to.equal(before.pid);
-    expect(after.exeSha).to.equal(fleet.builds.old.sha256);
-    expect(after.fileSha).to.equal(fleet.builds.old.sha256);
-    expect(after.oldbin).to.equal(false);
-    expect(after.workers).to.equal(2);
+    expectServingOld(fleet, 0, before.pid);
   });
 
   it('changes nothing on a second run and exits 0', async () => {

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'chai';
 import { startLabFleet, type LabFleet } from '../../lab/fleet.js';
 
 export async function labFleet(hosts: number): Promise<LabFleet> {
@@ -38,4 +39,14 @@ export function hostState(h: { pidFile: string; binaryPath: string }) {
     workers: children.filter((c) => c.startsWith('nginx: worker process') && !c.includes('shutting down')).length,
     backups: readdirSync(join(h.binaryPath, '..')).filter((f) => f.endsWith('.bak')),
   };
+}
+
+/** The host serves its old build again from the same master, the old file back, no .oldbin, workers up. */
+export function expectServingOld(fleet: LabFleet, i: number, beforePid: number): void {
+  const after = hostState(fleet.hosts[i]);
+  expect(after.pid, 'the old master serves on').to.equal(beforePid);
+  expect(after.exeSha, 'the running build').to.equal(fleet.builds.old.sha256);
+  expect(after.fileSha, 'the binary file').to.equal(fleet.builds.old.sha256);
+  expect(after.oldbin, '.oldbin left').to.equal(false);
+  expect(after.workers, 'serving workers').to.equal(2);
 }

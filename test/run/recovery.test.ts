@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CANONICAL_STEPS, type LabFleet } from '../../lab/fleet.js';
 import { startSshd } from '../../lab/sshd.js';
 import { CLI, runCli, type CliResult } from '../cli/run-cli.js';
-import { hostState, labFleet } from './lab-helpers.js';
+import { expectServingOld, hostState, labFleet } from './lab-helpers.js';
 
 /** A request whose headers never end: the worker that took it cannot exit gracefully. */
 function holdConnection(port: number): Promise<Socket> {
@@ -93,12 +93,7 @@ describe('safety and recovery on real nginx', function () {
     const rb = await runCli(['rollback', file, '--yes', '--break-lock']);
     expect(rb.code, rb.stdout + rb.stderr).to.equal(0);
     expect(rb.stderr).to.match(/\[lab-1\] rolled_back: from phase "winch": HUP -> \d+/);
-    const after = hostState(fleet!.hosts[0]);
-    expect(after.pid).to.equal(before.pid);
-    expect(after.exeSha).to.equal(fleet!.builds.old.sha256);
-    expect(after.fileSha).to.equal(fleet!.builds.old.sha256);
-    expect(after.oldbin).to.equal(false);
-    expect(after.workers).to.equal(2);
+    expectServingOld(fleet!, 0, before.pid);
     const again = await runCli(['status', file]);
     expect(again.stdout).to.match(/last run \w+ \(started [^)]+\): ended rolled_back/);
     expect(again.stdout).to.match(/lock: free/);
