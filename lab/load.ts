@@ -1,5 +1,5 @@
 import { Agent, ClientRequest, request } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 
 export type LoadOptions = {
   url: string;
@@ -87,4 +87,17 @@ export function runLoad(opts: LoadOptions): { controller: AbortController; done:
     return result;
   });
   return { controller, done };
+}
+
+// Why: a request whose headers never end parks a TCP connection in a worker,
+// which then cannot exit gracefully: the long-lived client of NGINX-UPGRADE.md.
+// Resolves once the worker has had a moment to accept it; destroy() lets it go.
+export function holdConnection(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port }, () => {
+      s.write('GET / HTTP/1.1\r\nHost: lab\r\n');
+      setTimeout(() => resolve(s), 100);
+    });
+    s.once('error', reject);
+  });
 }

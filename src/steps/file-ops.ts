@@ -99,8 +99,3 @@ export async function removeFile(t: Transport, path: string): Promise<void> {
   await sh(t, 'rm -f -- "$1"', [path]);
 }
 
-// $1 path: sha256 of a file, or nothing when it does not exist.
-export async function fileSha256(t: Transport, path: string): Promise<string | null> {
-  const out = await sh(t, `[ -e "$1" ] || exit 0; ${SHA}; sha "$1"`, [path]);
-  return out.trim() || null;
-}

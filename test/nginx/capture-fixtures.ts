@@ -4,7 +4,6 @@
 // Needs the two Debian builds (NGINX_OLD / NGINX_NEW, default /tmp/ngx/u9 and u11).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +11,7 @@ import { statSync } from 'node:fs';
 import { FACTS_SCRIPT, SIGNAL_SCRIPT, WAIT_SCRIPT } from '../../src/nginx/scripts.js';
 import { sleep, waitGone } from '../../lab/processes.js';
 import { runScript, startLocalNginx, type LocalNginx } from './local-nginx.js';
+import { holdConnection } from '../../lab/load.js';
 
 const OLD = process.env.NGINX_OLD ?? '/tmp/ngx/u9/usr/sbin/nginx';
 const NEW = process.env.NGINX_NEW ?? '/tmp/ngx/u11/usr/sbin/nginx';
@@ -41,16 +41,6 @@ const sig = async (s: string, pid: number) => {
 const size = (f: string) => statSync(f).size;
 const ctimeOf = async (f: string) => (await runScript('stat -c %z "$1"', [f])).stdout.trim();
 
-/** A TCP connection parked in an old worker: a request whose headers never end. */
-function holdConnection(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.write('GET / HTTP/1.1\r\nHost: x\r\n');
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
-}
 
 async function main(): Promise<void> {
   await mkdir(OUT, { recursive: true });

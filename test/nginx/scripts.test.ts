@@ -19,6 +19,7 @@ import { sendSignal } from '../../src/nginx/signal.js';
 import { waitFor, type WaitResult } from '../../src/nginx/wait.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { runScript } from './local-nginx.js';
+import { holdConnection } from '../../lab/load.js';
 
 const sha256 = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
@@ -50,16 +51,6 @@ function httpOk(port: number): Promise<boolean> {
   });
 }
 
-/** A TCP connection parked in a worker: a request whose headers never end. */
-function holdConnection(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.write('GET / HTTP/1.1\r\nHost: x\r\n');
-      resolve(s);
-    });
-    s.once('error', reject);
-  });
-}
 
 /** n idle loopback connections, so the TCP table has more than 1000 slots
  * (the kernel prints slot numbers as "%4d:": from 1000 on without a leading blank). */

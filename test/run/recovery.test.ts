@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { hostname } from 'node:os';
@@ -8,17 +8,8 @@ import { CANONICAL_STEPS, type LabFleet } from '../../lab/fleet.js';
 import { startSshd } from '../../lab/sshd.js';
 import { CLI, runCli, type CliResult } from '../cli/run-cli.js';
 import { expectServingOld, hostState, labFleet } from './lab-helpers.js';
+import { holdConnection } from '../../lab/load.js';
 
-/** A request whose headers never end: the worker that took it cannot exit gracefully. */
-function holdConnection(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port }, () => {
-      s.write('GET / HTTP/1.1\r\nHost: lab\r\n');
-      setTimeout(() => resolve(s), 100);
-    });
-    s.on('error', reject);
-  });
-}
 
 function startCli(args: string[]): { child: ChildProcess; done: Promise<CliResult> } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
