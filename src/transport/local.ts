@@ -10,6 +10,8 @@ import { UnreachableError, type ExecOptions, type ExecResult, type Transport } f
 // between, so a value in argv is always one argument.
 export class LocalTransport implements Transport {
   private closed = false;
+  /** programs still running: an abandoned wait must not keep hotswap alive once the host is done */
+  private readonly running = new Set<number>();
 
   constructor(readonly host: string) {}
 
@@ -26,6 +28,8 @@ export class LocalTransport implements Transport {
     return new Promise((resolve, reject) => {
       // Own process group, so a timeout kills whatever the program started too.
       const child = spawn(argv[0]!, argv.slice(1), { stdio: 'pipe', detached: true });
+      if (child.pid !== undefined) this.running.add(child.pid);
+      const pid = child.pid;
       const stdout: Buffer[] = [];
       const stderr: Buffer[] = [];
       let timer: NodeJS.Timeout | undefined;
@@ -33,6 +37,7 @@ export class LocalTransport implements Transport {
       const finish = (f: () => void) => {
         if (done) return;
         done = true;
+        if (pid !== undefined) this.running.delete(pid);
         clearTimeout(timer);
         f();
       };
@@ -54,11 +59,7 @@ export class LocalTransport implements Transport {
       })));
       if (opts.timeoutMs !== undefined) {
         timer = setTimeout(() => finish(() => {
-          try {
-            process.kill(-child.pid!, 'SIGKILL');
-          } catch {
-            child.kill('SIGKILL');
-          }
+          killGroup(child.pid!);
           reject(timeoutError(this.host, argv, opts.timeoutMs!));
         }), opts.timeoutMs);
       }
@@ -75,8 +76,24 @@ export class LocalTransport implements Transport {
     await chmod(remotePath, 0o600);
   }
 
+  // Like a closed SSH connection: what still runs (a wait given up on after
+  // an interrupt) is stopped, with whatever it started.
   async close(): Promise<void> {
     this.closed = true;
+    for (const pid of this.running) killGroup(pid);
+    this.running.clear();
+  }
+}
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { IdentityError, prepareAuth, type Auth, type IdentitySpec } from './identity.js';
 import { timeoutError } from './local.js';
 import { commandLine } from './quote.js';
+import { SHELL_COMMAND, ShellSession, type ShellChannel } from './shell-session.js';
 import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 export type SshOptions = {
@@ -77,8 +78,12 @@ type Sftp = {
   end(): void;
 };
 
-/** Channels in flight at once: below OpenSSH's default MaxSessions (10), one left for SFTP. */
-const MAX_CHANNELS = 8;
+/**
+ * Session channels at once stay below OpenSSH's default MaxSessions (10):
+ * up to 4 shells, 4 other channels (exec with stdin, TCP), and SFTP.
+ */
+const MAX_SHELLS = 4;
+const MAX_CHANNELS = 4;
 let warnedOff = false;
 
 // Why: every step on a host goes through one SSH connection; opening it checks the
@@ -170,6 +175,12 @@ class SshTransport implements SshConnection {
   private readonly queue: Array<() => void> = [];
   /** resolves to null when the server offers no SFTP subsystem */
   private sftp: Promise<Sftp | null> | null = null;
+  /** long-lived shells that run commands without a session each (see takeShell) */
+  private readonly idleShells: ShellSession[] = [];
+  private readonly shells = new Set<ShellSession>();
+  /** shells being opened, counted against MAX_SHELLS */
+  private opening = 0;
+  private readonly shellWaiters: Array<{ resolve: (s: ShellSession) => void; reject: (e: Error) => void }> = [];
 
   lostReason(): string | null {
     return this.lost;
@@ -186,13 +197,80 @@ class SshTransport implements SshConnection {
     this.client.on('close', () => onLost('connection closed'));
   }
 
+  // Commands run in a long-lived shell (see shell-session.ts); only a command
+  // that is given stdin gets an exec channel of its own.
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const cmd = commandLine(argv);
-    await this.slot();
+    if (opts.stdin !== undefined) {
+      await this.slot();
+      try {
+        return await this.run(cmd, argv, opts);
+      } finally {
+        this.release();
+      }
+    }
+    const shell = await this.takeShell();
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await this.run(cmd, argv, opts);
+      return await this.tracked<ExecResult>((resolve, reject) => {
+        if (opts.timeoutMs !== undefined) {
+          timer = setTimeout(() => {
+            shell.abandon(killRemote);
+            reject(timeoutError(this.host, argv, opts.timeoutMs!));
+          }, opts.timeoutMs);
+        }
+        shell.run(argv).then(resolve, reject);
+      });
     } finally {
-      this.release();
+      clearTimeout(timer);
+      this.giveBack(shell);
+    }
+  }
+
+  // Shells are a pool of their own, beside the channel slots: an idle one is
+  // reused, a new one is opened while fewer than MAX_SHELLS exist, else the
+  // command waits for one to come back.
+  private takeShell(): Promise<ShellSession> {
+    const idle = this.idleShells.pop();
+    if (idle) return Promise.resolve(idle);
+    if (this.shells.size + this.opening < MAX_SHELLS) return this.openShell();
+    return new Promise((resolve, reject) => this.shellWaiters.push({ resolve, reject }));
+  }
+
+  private giveBack(shell: ShellSession): void {
+    if (!shell.alive || this.lost) return;
+    const next = this.shellWaiters.shift();
+    if (next) next.resolve(shell);
+    else this.idleShells.push(shell);
+  }
+
+  private async openShell(): Promise<ShellSession> {
+    let shell: ShellSession | undefined;
+    const ended = (failPending: ((e: Error) => void) | null) => {
+      if (shell) this.shells.delete(shell);
+      const i = shell ? this.idleShells.indexOf(shell) : -1;
+      if (i >= 0) this.idleShells.splice(i, 1);
+      // A dropped connection closes every channel: let the transport say
+      // "unreachable" (its close event may come after the channel's).
+      setImmediate(() => {
+        const why = () => (this.lost ? new UnreachableError(this.host, `${this.where}: ${this.lost}`) : new Error(`${this.host}: the remote shell ended unexpectedly`));
+        failPending?.(why());
+        const next = this.shellWaiters.shift();
+        if (next) this.openShell().then(next.resolve, next.reject);
+      });
+    };
+    this.opening++;
+    try {
+      const ch = await this.tracked<ShellChannel>((resolve, reject) =>
+        this.client.exec(SHELL_COMMAND, (err, c) => (err ? reject(new Error(`${this.host}: cannot open a channel: ${err.message}`)) : resolve(c as unknown as ShellChannel))));
+      shell = new ShellSession(ch, ended);
+      this.shells.add(shell);
+      return shell;
+    } catch (e) {
+      ended(null);
+      throw e;
+    } finally {
+      this.opening--;
     }
   }
 
@@ -232,6 +310,8 @@ class SshTransport implements SshConnection {
 
   async close(): Promise<void> {
     if (this.lost) return;
+    // a command still running was given up on (a wait after an interrupt): stop it on the host
+    for (const shell of this.shells) if (!this.idleShells.includes(shell)) shell.abandon(killRemote);
     const closed = new Promise<void>((r) => this.client.once('close', () => r()));
     this.ssh.dispose();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);

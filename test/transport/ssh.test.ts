@@ -217,7 +217,8 @@ describe('ssh transport: connecting and host keys', function () {
   it('a lost connection fails running and later commands as unreachable', async () => {
     const t = await connectSsh(opts());
     const running = t.exec(['sleep', '30']);
-    const self = (await t.exec(['sh', '-c', 'echo $PPID'])).stdout.trim(); // the session's sshd
+    // the sshd process serving this connection: the nearest sshd above the command
+    const self = (await t.exec(['sh', '-c', 'p=$$; while [ "$(cat /proc/$p/comm)" != sshd ]; do p=$(cut -d" " -f4 /proc/$p/stat); done; echo $p'])).stdout.trim();
     await t.exec(['kill', self]).catch(() => undefined);
     const errs = await Promise.all([running.catch((e) => e), t.exec(['true']).catch((e) => e)]);
     for (const e of errs) expect(e).to.be.instanceOf(UnreachableError);
