@@ -6,7 +6,7 @@ import type { ResolvedHost } from '../playbook/resolved.js';
 import type { HostFacts } from '../nginx/facts.js';
 import type { Transport } from '../transport/transport.js';
 import type { Events } from './events.js';
-import { appendJournal, type JournalEntry } from './journal.js';
+import { appendJournal, journalLine, type JournalEntry } from './journal.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 
@@ -69,6 +69,10 @@ export interface RunContext {
 export class HostRun {
   readonly actions: Action[] = [];
   step = -1;
+  /** the run holds the host's lock: its closing journal line is written when the lock is released */
+  lockHeld = false;
+  /** that closing line, once end() produced it */
+  closingLine?: string;
 
   constructor(
     readonly host: ResolvedHost,
@@ -101,13 +105,18 @@ export class HostRun {
   /** Appends to the host's journal (not in a dry run). */
   async journal(event: JournalEntry['event'], action?: string, result?: string): Promise<void> {
     if (this.ctx.dryRun) return;
-    const { oldPid, newPid, target, oldSha, newSha, backup } = this.state;
-    await appendJournal(this.t, this.host.nginx, { run: this.ctx.runId, host: this.host.name, event, phase: this.state.phase, state: { oldPid, newPid, target, oldSha, newSha, backup }, action, result });
+    await appendJournal(this.t, this.host.nginx, this.entry(event, action, result));
   }
 
-  /** Records the host's result in its journal, then hands the outcome on. */
+  private entry(event: JournalEntry['event'], action?: string, result?: string): Omit<JournalEntry, 'ts'> {
+    const { oldPid, newPid, target, oldSha, newSha, backup } = this.state;
+    return { run: this.ctx.runId, host: this.host.name, event, phase: this.state.phase, state: { oldPid, newPid, target, oldSha, newSha, backup }, action, result };
+  }
+
+  /** Records the host's result in its journal (with the lock's release when one is held), then hands the outcome on. */
   async end<T extends { result: string; message?: string }>(outcome: T): Promise<T> {
-    await this.journal('end', outcome.message, outcome.result).catch(() => undefined);
+    if (this.lockHeld && !this.ctx.dryRun) this.closingLine = journalLine(this.entry('end', outcome.message, outcome.result));
+    else await this.journal('end', outcome.message, outcome.result).catch(() => undefined);
     if (this.ctx.factsAfter && this.state.phase !== 'clean') {
       // the host as the run left it, for the report; on the same connection
       const n = this.host.nginx;

@@ -83,6 +83,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       errorLogSize: facts.errorLog.size ?? 0,
       pidFileCtime: facts.pidFile.ctime,
     });
+    run.lockHeld = locked;
     // Already on the target build: nothing to do, and nothing is touched.
     if (upload && m?.isNginxMaster && !facts.upgradeInProgress && m.exeSha256 === upload.sha256) {
       return finish('ok', `already running sha256 ${short(upload.sha256)}`);
@@ -112,7 +113,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     if (run && run.state.phase !== 'clean') return failed(run, 'connection', err as Error, deps, finish);
     return finish(err instanceof UnreachableError ? 'unreachable' : 'failed', message);
   } finally {
-    if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId).catch(() => undefined);
+    if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId, run?.closingLine).catch(() => undefined);
     await (run?.t ?? t).close().catch(() => undefined);
   }
 }

@@ -24,14 +24,17 @@ export function journalPath(nginx: NginxPaths): string {
   return `${dirname(nginx.error_log)}/hotswap.journal`;
 }
 
-// $1 journal, $2 line: appended in one write; kept to its last 2000 lines.
-const APPEND = `set -u
-printf '%s\\n' "$2" >> "$1" || exit 1
-n=$(wc -l < "$1")
-if [ "$n" -gt 4000 ]; then tail -n 2000 -- "$1" > "$1.tmp.$$" && mv -f -- "$1.tmp.$$" "$1"; fi`;
+// $1 journal, $2 line: appended in one write, by builtins only (the journal
+// is trimmed when a lock is taken: see lock.ts).
+const APPEND = `printf '%s\\n' "$2" >> "$1"`;
+
+/** The journal line for an entry, stamped now. */
+export function journalLine(entry: Omit<JournalEntry, 'ts'>): string {
+  return JSON.stringify({ ts: new Date().toISOString(), ...entry });
+}
 
 export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit<JournalEntry, 'ts'>): Promise<void> {
-  await sh(t, APPEND, [journalPath(nginx), JSON.stringify({ ts: new Date().toISOString(), ...entry })]);
+  await sh(t, APPEND, [journalPath(nginx), journalLine(entry)]);
 }
 
 export async function readJournal(t: Transport, nginx: NginxPaths): Promise<JournalEntry[]> {

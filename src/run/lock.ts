@@ -23,9 +23,17 @@ export function lockPath(nginx: NginxPaths): string {
 
 // $1 lock dir, $2 owner (JSON), $3 1 to break a lock that is held, $4 the
 // journal, whose tail follows a taken lock (it saves the run a round trip).
+// The journal is kept to its last 2000 lines here, once per run, so that
+// appending to it is a single write.
 const TAKE = `set -u
 j=$4
-journal() { echo '--- journal'; [ -f "$j" ] && tail -n 400 -- "$j"; exit 0; }
+journal() {
+  echo '--- journal'
+  [ -f "$j" ] || exit 0
+  n=$(wc -l < "$j")
+  if [ "$n" -gt 4000 ]; then tail -n 2000 -- "$j" > "$j.tmp.$$" && mv -f -- "$j.tmp.$$" "$j"; fi
+  tail -n 400 -- "$j"; exit 0
+}
 if err=$(mkdir -- "$1" 2>&1); then printf '%s\\n' "$2" > "$1/owner" && echo acquired && journal; fi
 # not held by anyone: we may not create it (permissions, a missing directory)
 [ -d "$1" ] || { printf '%s\\n' "$err" >&2; exit 4; }
@@ -37,10 +45,13 @@ fi
 printf 'held: '; cat -- "$1/owner" 2>/dev/null || echo '{}'
 exit 3`;
 
-// $1 lock dir, $2 run id: removes the lock only if this run holds it.
+// $1 lock dir, $2 run id, $3 the journal, $4 a last journal line or "":
+// appends the line, then removes the lock only if this run holds it.
 const RELEASE = `set -u
+[ -z "$4" ] || printf '%s\\n' "$4" >> "$3"
 [ -d "$1" ] || exit 0
-grep -q "\\"run\\":\\"$2\\"" "$1/owner" 2>/dev/null && rm -rf -- "$1"
+o=''; IFS= read -r o 2>/dev/null < "$1/owner" || :
+case $o in *"\\"run\\":\\"$2\\""*) rm -rf -- "$1" ;; esac
 exit 0`;
 
 export class LockHeld extends Error {
@@ -73,8 +84,9 @@ export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner
   throw new LockHeld(held, stale, `locked: ${path} is held by ${describeOwner(held)}${stale ? `; that process is gone (stale lock): pass --break-lock to break it` : '; if that run is gone, pass --break-lock to break it'}`);
 }
 
-export async function releaseLock(t: Transport, nginx: NginxPaths, run: string): Promise<void> {
-  await sh(t, RELEASE, [lockPath(nginx), run]);
+/** Releases this run's lock; `lastEntry`, the run's closing journal line, is written first in the same round trip. */
+export async function releaseLock(t: Transport, nginx: NginxPaths, run: string, lastEntry = ''): Promise<void> {
+  await sh(t, RELEASE, [lockPath(nginx), run, journalPath(nginx), lastEntry]);
 }
 
 function parseOwner(text: string): Partial<LockOwner> {
