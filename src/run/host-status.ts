@@ -5,7 +5,7 @@ import { basename, dirname } from 'node:path';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { Transport } from '../transport/transport.js';
-import { sh } from '../steps/file-ops.js';
+import { SHA, sh } from '../steps/file-ops.js';
 import { lastRun, lastUpgrade, readJournal } from './journal.js';
 import { lockPath } from './lock.js';
 import { observedPhase } from './recover.js';
@@ -23,7 +23,8 @@ export interface HostStatus {
 
 // $1 binary dir, $2 binary name, $3 lock dir, $4 exe to ask -v ("-" for none).
 const EXTRAS = `set -u
-for f in "$1/$2".*.bak; do [ -f "$f" ] && printf 'backup %s %s\\n' "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done
+${SHA}
+for f in "$1/$2".*.bak; do [ -f "$f" ] && printf 'backup %s %s\\n' "$(sha "$f")" "$f"; done
 [ -f "$3/owner" ] && printf 'lock %s\\n' "$(cat -- "$3/owner")"
 [ "$4" != - ] && printf 'version %s\\n' "$("$4" -v 2>&1)"
 exit 0`;

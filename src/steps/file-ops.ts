@@ -18,7 +18,8 @@ export async function sh(t: Transport, script: string, args: readonly string[], 
   return r.stdout;
 }
 
-const SHA = `sha() { sha256sum < "$1" | cut -d' ' -f1; }`;
+/** sh function: `sha FILE` prints the file's sha256 in hex (no fork beyond sha256sum's own). */
+export const SHA = `sha() { _sha=$(sha256sum < "$1") || return 1; printf '%s\\n' "\${_sha%% *}"; }`;
 
 // $1 source, $2 dest, $3 sha256 the copy must have, then $4 dir, $5 file
 // name, $6 how many backups to keep. Copies to a temp name first so a crash
@@ -32,9 +33,15 @@ cp -p -- "$src" "$tmp" || { rm -f -- "$tmp"; exit 1; }
 got=$(sha "$tmp")
 if [ "$got" != "$want" ]; then rm -f -- "$tmp"; echo "the backup copy has sha256 $got, expected $want" >&2; exit 1; fi
 mv -f -- "$tmp" "$dest" || exit 1
-ls -1 -- "$dir" | grep -E "^$(printf '%s' "$base" | sed 's/[.[\\*^$]/\\\\&/g')\\.[0-9]{8}T[0-9]{6}Z\\.bak$" | sort -r | tail -n +$((keep + 1)) | while IFS= read -r f; do
-  rm -f -- "$dir/$f" && printf '%s\\n' "$dir/$f"
-done`;
+# hotswap's backups sort by name (a UTC stamp), so the glob lists them oldest first
+STAMP='[0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]T[0-9][0-9][0-9][0-9][0-9][0-9]Z.bak'
+n=0
+for f in "$dir/$base".*.bak; do case \${f#"$dir/$base".} in $STAMP) n=$((n + 1)) ;; esac; done
+for f in "$dir/$base".*.bak; do
+  [ "$n" -gt "$keep" ] || break
+  case \${f#"$dir/$base".} in $STAMP) rm -f -- "$f" && printf '%s\\n' "$f"; n=$((n - 1)) ;; esac
+done
+exit 0`;
 
 /** Makes a verified backup, then prunes; returns the backups removed. */
 export async function backupFile(t: Transport, src: string, dest: string, sha256: string, prune: { dir: string; base: string; keep: number }): Promise<string[]> {

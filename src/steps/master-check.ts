@@ -1,22 +1,29 @@
 // What verify needs to know about the master the pid file names, in one
 // small round trip (the full facts script costs the host far more).
 import type { Transport } from '../transport/transport.js';
-import { sh } from './file-ops.js';
+import { SHA, sh } from './file-ops.js';
 
-// $1 pid file, $2 1 to ask the running binary for `-v`.
+// $1 pid file, $2 1 to ask the running binary for `-v`. Shell builtins read
+// /proc (NULs in a cmdline are dropped by read: nginx titles are one string).
 const MASTER_CHECK = `set -u
-pid=$(cat -- "$1" 2>/dev/null | tr -dc 0-9)
-[ -n "$pid" ] || { echo "nopid"; exit 0; }
+${SHA}
+pid=''; IFS= read -r pid 2>/dev/null < "$1" || :
+case $pid in ''|*[!0-9]*) echo "nopid"; exit 0 ;; esac
 echo "pid $pid"
-[ -r "/proc/$pid/stat" ] || { echo "gone"; exit 0; }
-st=$(sed 's/.*) //' "/proc/$pid/stat" | cut -d' ' -f1)
-echo "state $st"
-title=$(tr '\\0' ' ' < "/proc/$pid/cmdline")
-case "$title" in "nginx: master process"*) echo "master 1" ;; *) echo "master 0" ;; esac
-echo "sha $(sha256sum < "/proc/$pid/exe" | cut -d' ' -f1)"
+l=''; IFS= read -r l 2>/dev/null < "/proc/$pid/stat" || :
+[ -n "$l" ] || { echo "gone"; exit 0; }
+r=\${l##*') '}
+echo "state \${r%% *}"
+title=''; IFS= read -r title 2>/dev/null < "/proc/$pid/cmdline" || :
+case $title in "nginx: master process"*) echo "master 1" ;; *) echo "master 0" ;; esac
+echo "sha $(sha "/proc/$pid/exe")"
 n=0
-for c in $(cat /proc/$pid/task/*/children 2>/dev/null); do
-  case "$(tr '\\0' ' ' < "/proc/$c/cmdline" 2>/dev/null)" in "nginx: worker process"*) n=$((n + 1)) ;; esac
+for f in /proc/$pid/task/*/children; do
+  kids=''; read -r kids 2>/dev/null < "$f" || :
+  for c in $kids; do
+    t=''; IFS= read -r t 2>/dev/null < "/proc/$c/cmdline" || :
+    case $t in "nginx: worker process"*) n=$((n + 1)) ;; esac
+  done
 done
 echo "workers $n"
 [ "$2" = 1 ] && echo "version $("/proc/$pid/exe" -v 2>&1)"
