@@ -12,6 +12,15 @@ export interface CommandArgs {
   values: Record<string, string | boolean | undefined>;
 }
 
+// Each command's module is loaded only when it runs (a literal import each, so a bundler can follow them).
+const COMMAND_MODULES: Record<string, () => Promise<{ run(args: CommandArgs): Promise<ExitCode> }>> = {
+  validate: () => import('./validate.js'),
+  plan: () => import('./plan.js'),
+  apply: () => import('./apply.js'),
+  status: () => import('./status.js'),
+  rollback: () => import('./rollback.js'),
+};
+
 async function main(argv: string[]): Promise<ExitCode> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -38,8 +47,7 @@ async function main(argv: string[]): Promise<ExitCode> {
     throw new CliError(`${name}: expected exactly one playbook file, got ${parsed.positionals.length} (usage: ${spec.usage})`);
   }
   const args: CommandArgs = { playbook: parsed.positionals[0], values: parsed.values as CommandArgs['values'] };
-  const command = await import(`./${name}.js`);
-  return command.run(args);
+  return (await COMMAND_MODULES[name]()).run(args);
 }
 
 main(process.argv.slice(2)).then(

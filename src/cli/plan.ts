@@ -3,7 +3,7 @@
 // would be refused. --offline plans from the playbook alone.
 import type { CommandArgs } from './main.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
-import { hashBuilds, runPlaybook, selectedHosts } from './run-playbook.js';
+import { hashBuilds, selectedHosts } from './select.js';
 import { PlanBuilder, planMarkdown, planText, type PlanDocument } from '../report/plan.js';
 import { offlinePlan } from '../report/plan-offline.js';
 import { loadPlaybook } from '../playbook/load.js';
@@ -23,6 +23,7 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
     doc = offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), [...builds.values()][0]?.sha256);
   } else {
     const builder = new PlanBuilder();
+    const { runPlaybook } = await import('./run-playbook.js');
     code = await runPlaybook(args, { dryRun: true, quiet: true, listen: (e) => builder.on(e) });
     doc = builder.doc;
   }

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import type { CommandArgs } from './main.js';
 import { Exit, worstExit, type ExitCode } from './exit.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { selectedHosts } from './run-playbook.js';
+import { selectedHosts } from './select.js';
 import { confirmer } from './confirm.js';
 import { connector } from '../run/connect.js';
 import { pool } from '../run/pool.js';

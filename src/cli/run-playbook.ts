@@ -4,14 +4,11 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPlaybook } from '../playbook/load.js';
-import type { LoadedPlaybook, ResolvedHost } from '../playbook/resolved.js';
 import { makeBatches } from '../plan/batches.js';
-import { PatternError, selectHosts } from '../inventory/pattern.js';
 import { Events, type HostResult, type RunEvent } from '../run/events.js';
 import { DEFAULT_CONCURRENCY, runFleet } from '../run/fleet.js';
 import { runHost } from '../run/host.js';
 import { connector } from '../run/connect.js';
-import { localBinary, type LocalBinary } from '../run/local-binary.js';
 import type { RunContext } from '../run/host-run.js';
 import { recapLines } from '../report/recap.js';
 import { plainLine } from '../report/plain.js';
@@ -19,6 +16,7 @@ import { jsonLine } from '../report/json-lines.js';
 import { RunRecord, type RunSettings } from '../report/record.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
 import { confirmer } from './confirm.js';
+import { hashBuilds, selectedHosts } from './select.js';
 import type { CommandArgs } from './main.js';
 
 // Why: plan and apply differ only in these.
@@ -28,36 +26,6 @@ export interface RunOptions {
   listen?: (e: RunEvent) => void;
   /** no progress lines (the plan prints its own document) */
   quiet?: boolean;
-}
-
-// Why: --limit narrows the playbook's hosts (names, groups, globs, ~regex, !exclusions), keeping their order.
-export function selectedHosts(loaded: LoadedPlaybook, limit: string | undefined): ResolvedHost[] {
-  if (limit === undefined) return loaded.hosts;
-  if (!limit.trim()) throw new CliError('--limit needs a pattern (host names, groups, globs, !name to exclude)');
-  let selection;
-  try {
-    selection = selectHosts(limit, { hosts: loaded.hosts.map((h) => h.name), groups: loaded.groups });
-  } catch (err) {
-    if (err instanceof PatternError) throw new CliError(`--limit: ${err.message}`);
-    throw err;
-  }
-  const { hosts, unmatched } = selection;
-  if (unmatched.length) process.stderr.write(`hotswap: warning: --limit: nothing matches ${unmatched.join(', ')}\n`);
-  if (!hosts.length) throw new CliError(`--limit ${JSON.stringify(limit)} matches no host of the playbook`);
-  const keep = new Set(hosts);
-  return loaded.hosts.filter((h) => keep.has(h.name));
-}
-
-// Why: every new build is hashed once, before any host is contacted, and shown to the operator.
-export async function hashBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[]): Promise<Map<string, LocalBinary>> {
-  const builds = new Map<string, LocalBinary>();
-  for (const h of hosts) {
-    for (const s of h.steps) {
-      const c = s['copy-binary'];
-      if (c && !builds.has(c.src)) builds.set(c.src, await localBinary(loaded.dir, c.src, c.sha256));
-    }
-  }
-  return builds;
 }
 
 function concurrencyOf(v: string | boolean | undefined): number | undefined {

@@ -2,7 +2,7 @@
 import type { CommandArgs } from './main.js';
 import { Exit, type ExitCode } from './exit.js';
 import { loadPlaybook } from '../playbook/load.js';
-import { selectedHosts } from './run-playbook.js';
+import { selectedHosts } from './select.js';
 import { connector } from '../run/connect.js';
 import { pool } from '../run/pool.js';
 import { hostStatus, statusText, type HostStatus } from '../run/host-status.js';

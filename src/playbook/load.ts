@@ -1,38 +1,25 @@
 // read -> YAML with positions -> schema -> rules -> hosts resolved. Every
 // problem in the file is collected and thrown at once, in source order.
 import { dirname, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import type { ErrorObject } from 'ajv';
 import { PlaybookError, type Problem } from './problem.js';
 import { readTextFile } from './source.js';
 import { parseYaml, type Located } from './yaml.js';
 import type { Playbook } from './schema.js';
-import { readFileSync } from 'node:fs';
 import { schemaProblems } from './schema-errors.js';
+import { validate as validatePlaybook } from './schema-validator.js';
 import { checkStepOrder } from './step-order.js';
 import { resolveHosts } from './hosts.js';
 import { durationProblem, percentProblem } from './host-rules.js';
 import { interpolate, resolveVars } from './interpolate.js';
 import type { LoadedPlaybook } from './resolved.js';
 
-let validator: ReturnType<Ajv['compile']> | undefined;
-function validate(data: unknown) {
-  // the schema is generated and tested: no need to check it against the meta-schema on every start
-  validator ??= new Ajv({ allErrors: true, strict: false, verbose: true, validateSchema: false, code: { optimize: false } }).compile(playbookSchemaJson());
-  validator(data);
-  return validator.errors ?? [];
-}
-
-// The generated schemas/playbook.schema.json (a test keeps it equal to the
-// TypeBox source): reading it is far cheaper at start-up than building it.
-function playbookSchemaJson(): object {
-  for (let url = new URL('./', import.meta.url); url.pathname !== '/'; url = new URL('../', url)) {
-    try {
-      return JSON.parse(readFileSync(new URL('schemas/playbook.schema.json', url), 'utf8')) as object;
-    } catch {
-      // not here; keep walking up
-    }
-  }
-  throw new Error('schemas/playbook.schema.json is missing: run npm run build');
+// The schema's validator, generated at build time from schemas/playbook.schema.json
+// (ajv standalone code): no ajv and no schema compilation at start-up.
+function validate(data: unknown): ErrorObject[] {
+  const v = validatePlaybook as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
+  v(data);
+  return v.errors ?? [];
 }
 
 export function loadPlaybook(file: string): LoadedPlaybook {

@@ -1,0 +1,36 @@
+// Which hosts a command works on (--limit) and the builds it would copy:
+// shared by every command, and light, so that `plan --offline` loads no transport.
+import type { LoadedPlaybook, ResolvedHost } from '../playbook/resolved.js';
+import { PatternError, selectHosts } from '../inventory/pattern.js';
+import { localBinary, type LocalBinary } from '../run/local-binary.js';
+import { CliError } from './exit.js';
+
+// Why: --limit narrows the playbook's hosts (names, groups, globs, ~regex, !exclusions), keeping their order.
+export function selectedHosts(loaded: LoadedPlaybook, limit: string | undefined): ResolvedHost[] {
+  if (limit === undefined) return loaded.hosts;
+  if (!limit.trim()) throw new CliError('--limit needs a pattern (host names, groups, globs, !name to exclude)');
+  let selection;
+  try {
+    selection = selectHosts(limit, { hosts: loaded.hosts.map((h) => h.name), groups: loaded.groups });
+  } catch (err) {
+    if (err instanceof PatternError) throw new CliError(`--limit: ${err.message}`);
+    throw err;
+  }
+  const { hosts, unmatched } = selection;
+  if (unmatched.length) process.stderr.write(`hotswap: warning: --limit: nothing matches ${unmatched.join(', ')}\n`);
+  if (!hosts.length) throw new CliError(`--limit ${JSON.stringify(limit)} matches no host of the playbook`);
+  const keep = new Set(hosts);
+  return loaded.hosts.filter((h) => keep.has(h.name));
+}
+
+// Why: every new build is hashed once, before any host is contacted, and shown to the operator.
+export async function hashBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[]): Promise<Map<string, LocalBinary>> {
+  const builds = new Map<string, LocalBinary>();
+  for (const h of hosts) {
+    for (const s of h.steps) {
+      const c = s['copy-binary'];
+      if (c && !builds.has(c.src)) builds.set(c.src, await localBinary(loaded.dir, c.src, c.sha256));
+    }
+  }
+  return builds;
+}
