@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, readlink, rename, rm, symlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,12 +24,41 @@ export function ensureBuilds(cacheDir = join(repoRoot(), '.lab', 'builds')): Pro
     p = (async () => {
       await mkdir(cacheDir, { recursive: true });
       const old = await ensureBuild(cacheDir, OLD_VERSION);
-      return { old, new: await ensureBuild(cacheDir, NEW_VERSION) };
+      const builds = { old, new: await ensureBuild(cacheDir, await newVersion(cacheDir)) };
+      // stable names for playbooks (examples/lab): .lab/builds/old and .lab/builds/new
+      for (const [name, b] of Object.entries(builds)) await link(cacheDir, name, b.version);
+      return builds;
     })();
     p.catch(() => inFlight.delete(cacheDir));
     inFlight.set(cacheDir, p);
   }
   return p;
+}
+
+// Why: bookworm-security lists only its newest nginx, so NEW_VERSION leaves the
+// apt sources once Debian ships the next fix. The lab then upgrades to the newest
+// build apt offers, as long as it is newer than OLD_VERSION, and says so.
+async function newVersion(cacheDir: string): Promise<string> {
+  if (existsSync(join(cacheDir, NEW_VERSION, 'usr', 'sbin', 'nginx')) || (await findDeb(cacheDir, NEW_VERSION))) return NEW_VERSION;
+  // madison lists every version the sources offer, newest first
+  const offered = (await run('apt-cache', ['madison', 'nginx'], cacheDir, 'apt-cache madison nginx'))
+    .split('\n').map((l) => l.split('|')[1]?.trim()).filter((v): v is string => !!v);
+  if (offered.includes(NEW_VERSION)) return NEW_VERSION;
+  const candidate = offered[0];
+  const newer = candidate !== undefined &&
+    (await run('dpkg', ['--compare-versions', candidate, 'gt', OLD_VERSION], cacheDir, 'dpkg --compare-versions').then(() => true, () => false));
+  if (!newer) throw new Error(`apt offers neither nginx ${NEW_VERSION} nor any nginx newer than ${OLD_VERSION} (offered: ${offered.join(', ') || 'none'}) — the lab needs apt sources for Debian bookworm and bookworm-security (run \`apt-get update\`)`);
+  console.error(`lab: nginx ${NEW_VERSION} is no longer in the apt sources; the new build is ${candidate}, the newest apt offers`);
+  return candidate;
+}
+
+async function link(cacheDir: string, name: string, version: string): Promise<void> {
+  const at = join(cacheDir, name);
+  if ((await readlink(at).catch(() => null)) === version) return;
+  const tmp = join(cacheDir, `.${name}-${process.pid}`);
+  await rm(tmp, { force: true });
+  await symlink(version, tmp);
+  await rename(tmp, at);
 }
 
 async function ensureBuild(cacheDir: string, version: string): Promise<Build> {
@@ -77,6 +106,7 @@ async function checkRuns(path: string, version: string): Promise<void> {
 }
 
 const INSTALL_HINT: Record<string, string> = {
+  'apt-cache': 'apt-cache is missing: the lab needs a Debian/Ubuntu system with the "apt" package (it finds nginx builds with `apt-cache`)',
   'apt-get': 'apt-get is missing: the lab needs a Debian/Ubuntu system with the "apt" package (it downloads nginx with `apt-get download`)',
   dpkg: 'dpkg is missing: the lab needs the "dpkg" package to unpack nginx (`apt-get install -y dpkg`)',
 };
