@@ -179,8 +179,10 @@ export function parseFacts(stdout: string): HostFacts {
       path: str(`${k}.path_s`) ?? '',
       state: state === 'empty' || state === 'present' || state === 'unreadable' ? state : 'absent',
     };
+    // content_hex: raw bytes; line_s: one line and its newline; content_s: one line without
     const contentHex = one(`${k}.content_hex`);
-    const content = contentHex === undefined ? undefined : hexToString(contentHex);
+    const line = str(`${k}.line_s`);
+    const content = contentHex !== undefined ? hexToString(contentHex) : line !== undefined ? `${line}\n` : str(`${k}.content_s`);
     if (content !== undefined) info.content = content;
     const pid = int(one(`${k}.pid`));
     if (pid !== undefined) info.pid = pid;

@@ -1,7 +1,7 @@
 // Reading the line format the host scripts print (see scripts.ts):
 //   first line `#hotswap-<kind> 1`, last line `end`, `key value` in between;
 //   keys ending in `_s` carry a string (`=text` or `%hex`), keys ending in
-//   `_hex` raw bytes as hex; `proc <scope> <pid>` opens a
+//   `_hex` raw bytes as hex (blanks between bytes allowed); `proc <scope> <pid>` opens a
 //   process block whose fields are the following `p.<field>` lines.
 
 export class ScriptOutputError extends Error {
@@ -58,7 +58,9 @@ export function parseLines(stdout: string, kind: string): RawOutput {
   return { values, procs };
 }
 
+/** Hex bytes, possibly separated by blanks (`od -An -tx1` as the scripts print it). */
 export function hexToBuffer(hex: string): Buffer {
+  hex = hex.replace(/ /g, '');
   if (!/^(?:[0-9a-f]{2})*$/.test(hex)) throw new Error(`bad hex: ${hex.slice(0, 40)}`);
   return Buffer.from(hex, 'hex');
 }

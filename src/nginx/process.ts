@@ -48,7 +48,10 @@ export function roleOf(title: string): ProcessRole {
 export function toProcessInfo(raw: RawProc): ProcessInfo {
   const f = raw.fields;
   const exists = f.get('exists') === '1';
-  const cmdline = cmdlineToArgv(hexToBuffer(f.get('cmdline_hex') ?? ''));
+  // p.title_s: the script read an nginx title whole (cmdline = title + NUL padding);
+  // p.cmdline_hex: the raw bytes, for anything else.
+  const titleS = f.get('title_s');
+  const cmdline = titleS !== undefined ? [decodeStr(titleS)] : cmdlineToArgv(hexToBuffer(f.get('cmdline_hex') ?? ''));
   const title = cmdline.join(' ');
   const state = exists ? f.get('state') : undefined;
   const info: ProcessInfo = {

@@ -244,6 +244,27 @@ describe('nginx facts helpers', () => {
     expect(parseFacts(out).master?.comm).to.equal('a) S');
   });
 
+  it('reads the fork-free keys: a whole nginx title, a pid file line, blank-separated hex', () => {
+    const out = '#hotswap-facts 1\nuid 0\npidfile.path_s =/x\npidfile.state present\npidfile.line_s =7\npidfile.pid 7\n' +
+      'oldbin.path_s =/x.oldbin\noldbin.state present\noldbin.content_s =8\n' +
+      'proc master 7\np.exists 1\np.state S\np.comm_s =nginx\np.title_s =nginx: master process /n -g daemon on; \n' +
+      'proc master.child 9\np.exists 1\np.state S\np.ppid 7\np.title_s %6e67696e783a20776f726b65722070726f63657373c3a9\n' +
+      'proc master.child 10\np.exists 1\np.state S\np.ppid 7\np.cmdline_hex  73 68 00 2d 63 00\n' +
+      'errorlog.path_s =/e\nerrorlog.exists 1\nerrorlog.tail_hex 61 0a 62 0a\n\nend\n';
+    const f = parseFacts(out);
+    expect(f.pidFile).to.include({ content: '7\n', pid: 7 });
+    expect(f.oldbinFile.content).to.equal('8');
+    const m = master(f);
+    expect(m.cmdline).to.deep.equal(['nginx: master process /n -g daemon on; ']); // trailing blank kept
+    expect(m.role).to.equal('master');
+    expect(m.children.map((c) => [c.title, c.role])).to.deep.equal([['nginx: worker processé', 'worker'], ['sh -c', 'other']]);
+    expect(f.errorLog.tail).to.deep.equal(['a', 'b']);
+    // the old spelling (captured fixtures) reads the same
+    expect(parseFacts(out.replace('p.title_s =nginx: master process /n -g daemon on; ',
+      `p.cmdline_hex ${Buffer.from('nginx: master process /n -g daemon on; \0\0').toString('hex')}`)).master?.cmdline)
+      .to.deep.equal(m.cmdline);
+  });
+
   it('recovers -p/-c/-g from a master title', () => {
     const t = 'nginx: master process /usr/sbin/nginx -p /srv/ngx/ -c /etc/nginx/nginx.conf -g daemon off; worker_processes 2;';
     expect(parseMasterTitle(t, '/usr/sbin/nginx')).to.deep.equal({

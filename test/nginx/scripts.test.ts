@@ -226,6 +226,29 @@ describe('nginx host scripts on a real nginx', function () {
     expect(after.master?.pid).to.equal(oldPid);
   });
 
+  it('hashes the running image once when it is the binary, apart once the binary is replaced', async () => {
+    const h = await host();
+    const run = async () => (await runScript(FACTS_SCRIPT, [h.pidFile, h.binaryPath, h.errorLog])).stdout;
+    const before = parseFacts(await run());
+    expect(before.master?.exeDevIno).to.equal(before.binary.devIno);
+    expect(before.master?.exeSha256).to.equal(oldSha).and.equal(before.binary.sha256);
+    // nginx processes go out as titles, read by the shell (no od per process)
+    expect((await run()).match(/^p\.title_s =nginx: worker process$/gm)).to.have.length(2);
+    await replaceBinary(h.binaryPath, bin.new);
+    const out = await run();
+    const after = parseFacts(out);
+    expect(after.master?.exeDeleted).to.equal(true);
+    expect(after.master?.exeDevIno).to.not.equal(after.binary.devIno);
+    expect(after.master?.exeSha256).to.equal(oldSha);
+    expect(after.binary.sha256).to.equal(newSha);
+    expect(after.master?.execIsBinary).to.equal(true);
+    // the old bytes back, in a new file: another dev:ino, hashed on its own
+    await replaceBinary(h.binaryPath, bin.old);
+    const back = parseFacts(await run());
+    expect(back.binary.devIno).to.not.equal(back.master?.exeDevIno);
+    expect(back.binary.sha256).to.equal(oldSha).and.equal(back.master?.exeSha256);
+  });
+
   it('refuses to signal what is not a live nginx master', async () => {
     const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
     others.push(sleeper);
