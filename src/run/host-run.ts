@@ -6,7 +6,8 @@ import type { ResolvedHost } from '../playbook/resolved.js';
 import type { HostFacts } from '../nginx/facts.js';
 import type { Transport } from '../transport/transport.js';
 import type { Events } from './events.js';
-import { appendJournal, journalLine, type JournalEntry } from './journal.js';
+import { appendJournal, journalLine, journalPath, type JournalEntry } from './journal.js';
+import { JournaledTransport } from './journaled.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 
@@ -74,14 +75,26 @@ export class HostRun {
   /** that closing line, once end() produced it */
   closingLine?: string;
 
+  private jt: JournaledTransport;
+
   constructor(
     readonly host: ResolvedHost,
-    /** replaced when a lost connection is restored */
-    public t: Transport,
+    t: Transport,
     readonly ctx: RunContext,
     readonly facts: HostFacts,
     readonly state: UpgradeState,
-  ) {}
+  ) {
+    this.jt = new JournaledTransport(t);
+  }
+
+  /** the host's transport; replaced when a lost connection is restored */
+  get t(): Transport {
+    return this.jt;
+  }
+
+  set t(next: Transport) {
+    this.jt = new JournaledTransport(next);
+  }
 
   get dryRun(): boolean {
     return this.ctx.dryRun;
@@ -97,9 +110,16 @@ export class HostRun {
     this.actions.push({ step: this.step, description, changes, withheld });
     this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes, withheld });
     if (withheld) return simulated;
-    // written before the action: a crash during it leaves the truth on the host
-    if (changes) await this.journal('action', description);
-    return apply();
+    if (!changes) return apply();
+    // Written before the action, by its first command: a crash during it
+    // leaves the truth on the host, and the line costs no round trip of its own.
+    const jt = this.jt;
+    jt.before(journalPath(this.host.nginx), journalLine(this.entry('action', description)));
+    try {
+      return await apply();
+    } finally {
+      jt.drop();
+    }
   }
 
   /** Appends to the host's journal (not in a dry run). */
