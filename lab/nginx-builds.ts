@@ -40,6 +40,9 @@ export function ensureBuilds(cacheDir = join(repoRoot(), '.lab', 'builds')): Pro
 // build apt offers, as long as it is newer than OLD_VERSION, and says so.
 async function newVersion(cacheDir: string): Promise<string> {
   if (existsSync(join(cacheDir, NEW_VERSION, 'usr', 'sbin', 'nginx')) || (await findDeb(cacheDir, NEW_VERSION))) return NEW_VERSION;
+  // the one an earlier run settled on
+  const linked = await readlink(join(cacheDir, 'new')).catch(() => null);
+  if (linked && existsSync(join(cacheDir, linked, 'usr', 'sbin', 'nginx'))) return linked;
   // madison lists every version the sources offer, newest first
   const offered = (await run('apt-cache', ['madison', 'nginx'], cacheDir, 'apt-cache madison nginx'))
     .split('\n').map((l) => l.split('|')[1]?.trim()).filter((v): v is string => !!v);
