@@ -4,8 +4,9 @@
 // - It is a constant: no user value is ever pasted into it. It runs as
 //   `sh -c SCRIPT hotswap ARG...` and reads every path or pid from "$1".."$n".
 // - POSIX sh only (tested with dash, bash --posix), /proc, and coreutils
-//   (od, tr, head, tail, stat, readlink, sha256sum, sleep with fractions, id).
-//   No bash, ps/procps, awk, sed or grep.
+//   (od, tr, head, tail, wc, stat, readlink, sha256sum, sleep with fractions, id).
+//   No bash features, ps/procps, awk, sed or grep. (The wait loop runs under
+//   bash where there is one, for a pause without a fork; see waitArgv.)
 // - Output is line based, `key value`, one fact per line. Anything that can hold
 //   arbitrary bytes never breaks the framing: keys ending in `_s` carry a string
 //   as `=text` when it is printable ASCII and as `%hex` otherwise (paths, titles,
@@ -565,35 +566,51 @@ WHY='' LOGFAIL='' LOGLINE='' NEWPID='' WORKERS='' REMAIN='' NOTE=''
 # readpid FILE: RP = the pid in FILE, '' if absent, empty (being written) or not a number.
 readpid() { RP=''; read -r RP 2>/dev/null < "$1" || :; case $RP in *[!0-9]*) RP='' ;; esac; }
 
-# scan_log: read only the error log bytes appended since the last look. The old
-# master logs "new binary process N exited with code C" (NOTICE: invisible when
-# error_log is at the default "error" level), "... exited on signal S" (ALERT),
-# "execve() failed while executing new binary process" (ALERT), and
-# "the changing binary signal is ignored" (CRIT) when USR2 arrives during an
-# upgrade or while the master's parent is still the one it started under.
+# The error log, opened ONCE at the offset the facts saw (one head to skip it):
+# every look then reads only what was appended since, with builtins, so a look
+# costs no fork. Reading on the open file also follows it if it is rotated
+# meanwhile, as nginx itself writes on. A log shorter than the offset was
+# truncated: it is read from its start.
+LOGFD=0 LOGPART=''
+# (A redirection on a bare exec would stay for the whole script: no 2>/dev/null.)
+if [ -n "$errlog" ] && [ -f "$errlog" ] && [ -r "$errlog" ] && command exec 3<"$errlog"; then
+  LOGFD=1
+  if [ "$logoff" -gt 0 ]; then
+    _n=$(head -c "$logoff" <&3 2>/dev/null | wc -c)
+    [ "$_n" -ge "$logoff" ] || command exec 3<"$errlog" || LOGFD=0
+  fi
+fi
+
+# scan_log: the lines appended since the last look. The old master logs
+# "new binary process N exited with code C" (NOTICE: invisible when error_log is
+# at the default "error" level), "... exited on signal S" (ALERT), "execve()
+# failed while executing new binary process" (ALERT), and "the changing binary
+# signal is ignored" (CRIT) when USR2 arrives during an upgrade or while the
+# master's parent is still the one it started under. A line read without its
+# newline is kept until the rest arrives.
 scan_log() {
-  [ -n "$errlog" ] || return 0
-  _size=$(stat -c '%s' "$errlog" 2>/dev/null) || return 0
-  [ "$_size" -ge "$logoff" ] || logoff=0      # rotated or truncated: read it all
-  [ "$_size" -gt "$logoff" ] || return 0
-  _chunk=$(tail -c +$((logoff + 1)) "$errlog" 2>/dev/null | head -c $((_size - logoff)))
-  logoff=$_size
-  # Match the whole chunk in memory first; only then walk its lines (read is slow).
-  case $_chunk in
-    *'new binary process '*|*'the changing binary signal is ignored'*) ;;
-    *) return 0 ;;
-  esac
-  while IFS= read -r _line; do
+  [ "$LOGFD" = 1 ] || return 0
+  while :; do
+    _line=''
+    if ! IFS= read -r _line <&3; then LOGPART=$LOGPART$_line; return 0; fi
+    _line=$LOGPART$_line LOGPART=''
     case $_line in
       *'new binary process '*' exited '*|*'execve() failed while executing new binary process'*)
         LOGFAIL=new-binary-exited LOGLINE=$_line ;;
       *'the changing binary signal is ignored'*)
         [ -n "$LOGFAIL" ] || { LOGFAIL=usr2-ignored LOGLINE=$_line; } ;;
     esac
-  done <<EOF
-$_chunk
-EOF
+  done
 }
+
+# nap: the pause between two looks. bash waits in "read -t" on a pipe nobody
+# writes to, which costs no fork (waitArgv runs this script under bash where
+# there is one); any other sh forks sleep. eval hides bash's syntax from them.
+if [ -n "\${BASH_VERSION-}" ] && eval 'exec 9<> <(:)' 2>/dev/null; then
+  nap() { read -r -t 0.015 -u 9 _ || :; }
+else
+  nap() { sleep 0.015; }
+fi
 
 # old_alive: the old master is a live nginx master (a zombie or a reused pid is not).
 old_alive() { pstat "$old" && [ "$PS_STATE" != Z ] && is_master "$old"; }
@@ -729,7 +746,7 @@ while :; do
   esac
   now_cs
   [ "$NOW" -lt "$deadline" ] || fail timeout "timed out after $timeout_ms ms: $WHY"
-  sleep 0.015
+  nap
 done
 `;
 
@@ -766,4 +783,17 @@ echo "sent $sig to $pid"
 /** argv for a constant script: user values only ever travel as positional args. */
 export function scriptArgv(script: string, args: readonly string[]): string[] {
   return ['sh', '-c', script, 'hotswap', ...args];
+}
+
+// Runs the script given as $1 under bash when the host has one (its `read -t`
+// pauses without a fork: see nap in WAIT_SCRIPT), else in this sh itself.
+// command -v is a builtin: choosing costs no fork.
+const UNDER_BASH = sh`s=$1; shift
+if command -v bash >/dev/null 2>&1; then exec bash -c "$s" hotswap "$@"; fi
+eval "$s"
+`;
+
+/** argv for the wait loop: like scriptArgv, under bash where there is one. */
+export function waitArgv(args: readonly string[]): string[] {
+  return ['sh', '-c', UNDER_BASH, 'hotswap', WAIT_SCRIPT, ...args];
 }

@@ -3,7 +3,7 @@
 import type { Transport } from '../transport/transport.js';
 import { decodeStr, int, parseLines, ScriptOutputError } from './format.js';
 import { toProcessInfo, type ProcessInfo } from './process.js';
-import { scriptArgv, WAIT_SCRIPT } from './scripts.js';
+import { waitArgv } from './scripts.js';
 
 export type WaitMode = 'new-master-ready' | 'old-workers-exited' | 'old-master-exited';
 export const WAIT_MODES: readonly WaitMode[] = ['new-master-ready', 'old-workers-exited', 'old-master-exited'];
@@ -78,7 +78,7 @@ export async function waitFor(t: Transport, a: WaitArgs): Promise<WaitResult> {
     String(Math.max(0, Math.floor(a.errorLogSizeAtStart))),
   ];
   if (a.pidFileCtimeAtStart !== undefined) args.push(a.pidFileCtimeAtStart);
-  const r = await t.exec(scriptArgv(WAIT_SCRIPT, args), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS });
+  const r = await t.exec(waitArgv(args), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS });
   if (r.code !== 0 && r.code !== 1 && r.code !== 2) {
     throw new ScriptOutputError(`wait script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }

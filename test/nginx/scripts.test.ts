@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,9 +14,9 @@ import { startNginxHost, type NginxHost } from '../../lab/nginx-host.js';
 import { ensureBuilds } from '../../lab/nginx-builds.js';
 import { waitGone } from '../../lab/processes.js';
 import { gatherFacts, parseFacts, type HostFacts } from '../../src/nginx/facts.js';
-import { FACTS_SCRIPT, PRELUDE, WAIT_SCRIPT } from '../../src/nginx/scripts.js';
+import { FACTS_SCRIPT, PRELUDE, WAIT_SCRIPT, waitArgv } from '../../src/nginx/scripts.js';
 import { sendSignal } from '../../src/nginx/signal.js';
-import { waitFor, type WaitResult } from '../../src/nginx/wait.js';
+import { parseWait, waitFor, type WaitResult } from '../../src/nginx/wait.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { runScript } from './local-nginx.js';
 import { holdConnection } from '../../lab/load.js';
@@ -202,6 +202,38 @@ describe('nginx host scripts on a real nginx', function () {
     held.destroy();
     await filler.close();
     expect(timeout.alive.find((p) => p.scope === 'new-master')?.pid).to.equal(ready2.newMasterPid);
+  });
+
+  for (const shell of ['dash', 'bash']) {
+    it(`wait loop under ${shell}: reads only the error log lines appended after the offset, a line written in two parts whole`, async () => {
+      const h = await host();
+      // a failure line from before the facts: past the offset, it must not count
+      await appendFile(h.errorLog, '2026/01/01 00:00:00 [notice] 1#1: new binary process 1 exited with code 1\n');
+      const f = await gatherFacts(t, paths(h));
+      const oldPid = f.master!.pid;
+      const args = (ms: number) => ['new-master-ready', String(oldPid), h.pidFile, String(ms), h.errorLog, String(f.errorLog.size!)];
+      const quiet = parseWait((await runScript(WAIT_SCRIPT, args(200), [shell])).stdout);
+      expect(failed(quiet).reason).to.equal('timeout');
+      // the old master's line, arriving in two writes while the loop looks
+      const line = `2026/12/04 10:00:00 [notice] ${oldPid}#${oldPid}: new binary process 4242 exited with code 1`;
+      const waiting = runScript(WAIT_SCRIPT, args(5_000), [shell]);
+      await new Promise((r) => setTimeout(r, 150));
+      await appendFile(h.errorLog, line.slice(0, 40));
+      await new Promise((r) => setTimeout(r, 150));
+      await appendFile(h.errorLog, `${line.slice(40)}\n`);
+      const r = failed(parseWait((await waiting).stdout));
+      expect(r.reason).to.equal('new-binary-exited');
+      expect(r.logLine).to.equal(line);
+      expect(r.elapsedMs).to.be.lessThan(2_000);
+    });
+  }
+
+  it('runs the wait loop under bash where the host has one', async () => {
+    const argv = waitArgv(['new-master-ready', '1', '/nonexistent/x.pid', '0', '', '0']);
+    // the same launcher, with a script that says which shell it is in
+    argv[4] = 'echo "bash=${BASH_VERSION:+yes}"';
+    expect((await t.exec(argv)).stdout).to.equal('bash=yes\n');
+    expect((await t.exec(['env', 'PATH=/nonexistent', '/bin/sh', ...argv.slice(1)])).stdout).to.equal('bash=\n');
   });
 
   it('fails new-master-ready at once when the new binary exits 1, and the old master serves on', async () => {
