@@ -4,7 +4,7 @@
 // - It is a constant: no user value is ever pasted into it. It runs as
 //   `sh -c SCRIPT hotswap ARG...` and reads every path or pid from "$1".."$n".
 // - POSIX sh only (tested with dash, bash --posix), /proc, and coreutils
-//   (od, tr, head, tail, wc, stat, readlink, sha256sum, sleep with fractions, id).
+//   (od, tr, head, tail, dd, stat, readlink, sha256sum, sleep with fractions, id).
 //   No bash features, ps/procps, awk, sed or grep. (The wait loop runs under
 //   bash where there is one, for a pause without a fork; see waitArgv.)
 // - Output is line based, `key value`, one fact per line. Anything that can hold
@@ -566,19 +566,18 @@ WHY='' LOGFAIL='' LOGLINE='' NEWPID='' WORKERS='' REMAIN='' NOTE=''
 # readpid FILE: RP = the pid in FILE, '' if absent, empty (being written) or not a number.
 readpid() { RP=''; read -r RP 2>/dev/null < "$1" || :; case $RP in *[!0-9]*) RP='' ;; esac; }
 
-# The error log, opened ONCE at the offset the facts saw (one head to skip it):
-# every look then reads only what was appended since, with builtins, so a look
-# costs no fork. Reading on the open file also follows it if it is rotated
-# meanwhile, as nginx itself writes on. A log shorter than the offset was
-# truncated: it is read from its start.
+# new-master-ready watches the error log: it is opened ONCE, at the offset the
+# facts saw (dd seeks there: one process, nothing read), and every look reads
+# only what was appended since, with builtins, so a look costs no fork.
+# Reading on the open file also follows it if it is rotated meanwhile, as nginx
+# itself writes on. (Truncated below the offset meanwhile, its new lines are
+# seen once it grows past it; the pid file check below still sees a failed
+# new binary.)
 LOGFD=0 LOGPART=''
 # (A redirection on a bare exec would stay for the whole script: no 2>/dev/null.)
-if [ -n "$errlog" ] && [ -f "$errlog" ] && [ -r "$errlog" ] && command exec 3<"$errlog"; then
+if [ "$mode" = new-master-ready ] && [ -n "$errlog" ] && [ -f "$errlog" ] && [ -r "$errlog" ] && command exec 3<"$errlog"; then
   LOGFD=1
-  if [ "$logoff" -gt 0 ]; then
-    _n=$(head -c "$logoff" <&3 2>/dev/null | wc -c)
-    [ "$_n" -ge "$logoff" ] || command exec 3<"$errlog" || LOGFD=0
-  fi
+  [ "$logoff" -eq 0 ] || dd skip="$logoff" count=0 iflag=skip_bytes status=none <&3 2>/dev/null || LOGFD=0
 fi
 
 # scan_log: the lines appended since the last look. The old master logs
@@ -606,11 +605,15 @@ scan_log() {
 # nap: the pause between two looks. bash waits in "read -t" on a pipe nobody
 # writes to, which costs no fork (waitArgv runs this script under bash where
 # there is one); any other sh forks sleep. eval hides bash's syntax from them.
-if [ -n "\${BASH_VERSION-}" ] && eval 'exec 9<> <(:)' 2>/dev/null; then
-  nap() { read -r -t 0.015 -u 9 _ || :; }
-else
-  nap() { sleep 0.015; }
-fi
+# Set up at the first pause: a wait that holds at once makes no process.
+NAP=''
+nap() {
+  if [ -z "$NAP" ]; then
+    NAP=sleep
+    if [ -n "\${BASH_VERSION-}" ] && eval 'exec 9<> <(:)' 2>/dev/null; then NAP=read; fi
+  fi
+  if [ "$NAP" = read ]; then read -r -t 0.015 -u 9 _ || :; else sleep 0.015; fi
+}
 
 # old_alive: the old master is a live nginx master (a zombie or a reused pid is not).
 old_alive() { pstat "$old" && [ "$PS_STATE" != Z ] && is_master "$old"; }
