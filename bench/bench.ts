@@ -17,7 +17,8 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensurePackages } from '../lab/packages.js';
+import { ensurePackages, LAB_PACKAGES } from '../lab/packages.js';
+import { ensureBuilds } from '../lab/nginx-builds.js';
 import { ansibleRun, CLI, hotswapRun, isInterrupted, labFleet, ROOT, sshTrue, stopAllFleets, type AnsibleRun, type HotswapRun, type LoadMode } from './runs.js';
 import { renderConsole, renderMarkdown, type Results, type StartupRow } from './report.js';
 import { summarizeProfile } from './profile.js';
@@ -96,7 +97,10 @@ async function main(): Promise<number> {
     log('the benchmark needs root, as `npm run demo` does: it creates the user hotswap-lab, runs a private sshd and installs the lab packages when missing. Run: sudo npm run bench');
     return 2;
   }
-  ensurePackages(); // sshd, sudo, nginx's libraries: installed from Debian when missing
+  // sshd, sudo, nginx's libraries, GNU time (CPU and peak memory) and the
+  // Ansible reference: installed from Debian when missing
+  ensurePackages([...LAB_PACKAGES, 'time', ...(opt['no-ansible'] ? [] : ['ansible-core'])]);
+  const builds = await ensureBuilds();
   const ansible = opt['no-ansible'] ? null : which('ansible-playbook');
   const ansibleNote = opt['no-ansible']
     ? 'Ansible skipped: --no-ansible'
@@ -107,7 +111,7 @@ async function main(): Promise<number> {
   work = mkdtempSync(join(tmpdir(), 'hotswap-bench-'));
   chmodSync(work, 0o755); // the lab user must reach the hosts' prefixes inside
   const results: Results = {
-    machine: machine(ansible),
+    machine: machine(ansible, `${builds.old.version} -> ${builds.new.version}`),
     runs: RUNS,
     hotswap: new Map(),
     ansible: new Map(),
@@ -169,8 +173,13 @@ async function main(): Promise<number> {
     results.startup = s.rows;
     results.validateProfile = s.validateProfile;
 
-    log('host-side unit costs: one SSH connection, one exec round trip, the facts script, an upload');
-    results.units = await unitCosts(work);
+    log('host-side unit costs: one SSH connection, one exec round trip, one command in the shell, the facts script, an upload');
+    // the last part: when it fails, what was measured before is still written
+    results.units = await unitCosts(work).catch((e: Error) => {
+      results.problems.push(`host-side unit costs not measured: ${e.message}`);
+      log(`  PROBLEM: host-side unit costs not measured: ${e.message}`);
+      return [];
+    });
   } finally {
     rmSync(work, { recursive: true, force: true });
   }

@@ -1,13 +1,15 @@
 // Loaded into a `hotswap apply` process by the benchmark's profile runs only
 // (`node --import dist/bench/census-hook.js ...`), never into the timed runs.
 // It counts and times every SSH round trip hotswap makes (connection
-// handshakes, exec channels, SFTP sessions and uploads, direct-tcpip channels)
+// handshakes, the shell session and each command written to it, exec channels,
+// SFTP sessions and uploads, direct-tcpip channels)
 // by wrapping ssh2's Client, which node-ssh uses underneath, and writes them
 // with the process's resource usage to $HOTSWAP_BENCH_CENSUS at exit.
 // It reads nothing but what hotswap sends; it changes no behaviour.
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
+import { SHELL_COMMAND } from '../src/transport/shell-session.js';
 
 export interface CensusCall {
   conn: number;
@@ -28,6 +30,7 @@ export interface Census {
 }
 
 type Cb = (err: Error | undefined, x: unknown) => void;
+type ShellChannel = { write: (...a: unknown[]) => boolean; on(ev: 'data', f: (d: Buffer) => void): unknown };
 type Emitter = { once(ev: string, f: (...a: unknown[]) => void): unknown };
 type ClientProto = {
   connect(this: Emitter, cfg: unknown): unknown;
@@ -41,9 +44,9 @@ const census: Census = { timeOrigin: performance.timeOrigin, hookLoadedMs: perfo
 
 /** Which of hotswap's remote scripts a command line runs (they are constants; see src/nginx/scripts.ts, src/steps/file-ops.ts). */
 export function scriptKind(cmd: string): string {
-  if (cmd.includes("'#hotswap-facts 1'")) return 'facts script';
+  if (cmd.includes('#hotswap-facts 1')) return 'facts script';
   if (cmd.includes("'#hotswap-wait 1'")) {
-    const mode = /' hotswap (new-master-ready|old-workers-exited|old-master-exited) /.exec(cmd);
+    const mode = /' (new-master-ready|old-workers-exited|old-master-exited) [0-9]/.exec(cmd);
     return `wait ${mode?.[1] ?? '?'}`;
   }
   if (cmd.includes('refused: signal not allowed')) {
@@ -55,13 +58,14 @@ export function scriptKind(cmd: string): string {
   if (cmd.includes('the uploaded file has sha256')) return 'sha256 + chown + nginx -t';
   if (cmd.includes('mv -f -- "$1" "$2"')) return 'rename into place';
   if (cmd.includes('hotswap-restore')) return 'restore';
+  if (cmd.includes('echo acquired')) return 'lock take + journal tail';
+  if (cmd.includes('IFS= read -r o')) return 'journal end + lock release';
+  if (cmd.includes('sha "/proc/$pid/exe"')) return 'verify: master check + sha256';
   if (cmd.includes('"$2" >> "$1"')) return 'journal append';
   if (cmd.includes('tail -n 400')) return 'journal read';
-  if (cmd.includes('mkdir -- "$1"')) return 'lock take';
-  if (cmd.includes('grep -q')) return 'lock release';
   if (cmd.includes('-V 2>&1; echo "--- running"')) return 'nginx -V (new and running)';
   // anything else: its first words, without the sh -c wrapper and `set -u`
-  return `other: ${cmd.replace(/^sh -c '/, '').replace(/^set -u\s*/, '').replace(/\s+/g, ' ').slice(0, 40)}`;
+  return `other: ${cmd.replace(/^\(?sh -c '/, '').replace(/^set -u\s*/, '').replace(/\s+/g, ' ').slice(0, 40)}`;
 }
 
 if (out) {
@@ -95,8 +99,38 @@ if (out) {
   };
   proto.exec = function (cmd, opts, cb) {
     if (typeof opts === 'function') [opts, cb] = [{}, opts as Cb];
+    // the long-lived shell (src/transport/shell-session.ts): its opening is one
+    // round trip, then every command written to it is one more
+    if (cmd === SHELL_COMMAND) return exec.call(this, cmd, opts, timed(this, 'shell session', cb, (ch, done) => { done(); countShellCommands(this, ch as ShellChannel); }));
     // an exec round trip ends when its channel closes (the remote command has exited)
     return exec.call(this, cmd, opts, timed(this, scriptKind(cmd), cb, (ch, done) => (ch as Emitter).once('close', done)));
+  };
+
+  // A command is a line written to the shell; it is done when its exit status
+  // comes back on stdout after the session's marker. Commands on one shell run
+  // one after the other, so they finish in the order they were written.
+  const countShellCommands = (client: object, ch: ShellChannel) => {
+    const conn = idOf(client);
+    const queue: { kind: string; startMs: number }[] = [];
+    const write = ch.write;
+    ch.write = function (this: ShellChannel, ...a: unknown[]) {
+      const line = String(a[0]);
+      // `(COMMAND) </dev/null; printf MARKER...`: the command alone
+      const cmd = line.replace(/^\(/, '').replace(/\) <\/dev\/null; printf '__hotswap_[\s\S]*$/, '');
+      queue.push({ kind: scriptKind(cmd), startMs: performance.now() });
+      return write.apply(this, a as Parameters<typeof write>);
+    };
+    let tail = '';
+    ch.on('data', (d: Buffer) => {
+      tail += d.toString('latin1');
+      const ends = tail.match(/__hotswap_[0-9a-f]{24}__[0-9]+\n/g) ?? [];
+      for (let i = 0; i < ends.length; i++) {
+        const c = queue.shift();
+        if (c) census.calls.push({ conn, kind: c.kind, startMs: c.startMs, ms: performance.now() - c.startMs });
+      }
+      tail = tail.slice(-64);
+      if (ends.length) tail = '';
+    });
   };
   proto.sftp = function (env, cb) {
     if (typeof env === 'function') [env, cb] = [undefined, env as Cb];

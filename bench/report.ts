@@ -145,20 +145,21 @@ function dominates(res: Results): string[] {
   if (c) {
     const top = c.rows.slice(0, 3).map((r) => `${r.kind} (${r.perHost.toFixed(r.perHost % 1 ? 1 : 0)}x, ${msec(r.total)})`).join(', ');
     const sum = c.rows.reduce((a, r) => a + r.total, 0);
-    lines.push(`- Per host, ${c.roundTripsPerHost.toFixed(0)} SSH requests after the handshake (exec channels, the SFTP session and upload, the TCP channel of the`);
-    lines.push(`  HTTP check), one after the other, ${msec(sum)} in total at 1 host; the costliest: ${top}.`);
+    lines.push(`- Per host, ${c.roundTripsPerHost.toFixed(0)} SSH requests after the handshake (opening the shell, each command written to it, the SFTP`);
+    lines.push(`  session and upload, the TCP channel of the HTTP check), one after the other, ${msec(sum)} in total at 1 host; the costliest: ${top}.`);
     lines.push(`  Each is at least one network round trip on a real fleet: at 20 ms RTT, ${c.roundTripsPerHost.toFixed(0)} of them take ${msec(20 * c.roundTripsPerHost)} or more.`);
     const unit = (re: RegExp) => res.units.find((u) => re.test(u.name));
-    const conn = unit(/connection/), rt = unit(/round trip/), facts = unit(/facts/);
+    const conn = unit(/connection/), cmd = unit(/long-lived shell/), facts = unit(/facts/);
     const factsRuns = c.rows.find((r) => r.kind === 'facts script')?.perHost ?? 0;
+    const commands = c.rows.filter((r) => !/^(shell session|sftp|direct-tcpip)/.test(r.kind)).reduce((a, r) => a + r.perHost, 0);
     const hostSide = hotswapRow(one).hostCpu;
-    if (conn && rt && facts && Number.isFinite(hostSide) && Number.isFinite(rt.hostCpuMs)) {
+    if (conn && cmd && facts && Number.isFinite(hostSide) && Number.isFinite(cmd.hostCpuMs)) {
       const share = (ms: number) => `${Math.round((100 * ms) / hostSide)}%`;
-      const sessions = c.roundTripsPerHost * rt.hostCpuMs;
-      const factsMs = factsRuns * (facts.hostCpuMs - rt.hostCpuMs);
+      const shellMs = commands * cmd.hostCpuMs;
+      const factsMs = factsRuns * facts.hostCpuMs;
       lines.push(`- On the host, an upgrade costs ${msec(hostSide)} CPU (sshd and every command; nginx's own start-up not included). Of that, by the unit`);
-      lines.push(`  costs below: the SSH connection ${msec(conn.hostCpuMs)} (${share(conn.hostCpuMs)}), ${c.roundTripsPerHost.toFixed(0)} sessions at ${msec(rt.hostCpuMs)} each ${msec(sessions)} (${share(sessions)}),`);
-      lines.push(`  the facts script run ${factsRuns.toFixed(0)} times at ${msec(facts.hostCpuMs - rt.hostCpuMs)} beyond its session ${msec(factsMs)} (${share(factsMs)}).`);
+      lines.push(`  costs below: the SSH connection ${msec(conn.hostCpuMs)} (${share(conn.hostCpuMs)}), ${commands.toFixed(0)} commands in the shell at ${msec(cmd.hostCpuMs)} each before their own work ${msec(shellMs)} (${share(shellMs)}),`);
+      lines.push(`  the facts script run ${factsRuns.toFixed(0)} times at ${msec(facts.hostCpuMs)} ${msec(factsMs)} (${share(factsMs)}).`);
     }
   }
   const ten = res.hotswap.get(10) ?? [];
@@ -194,7 +195,7 @@ export function renderMarkdown(res: Results): string {
   const out: string[] = [];
   out.push('# hotswap benchmark results', '');
   out.push('Written by `npm run bench` (bench/bench.ts); rerun it to measure your own machine. Every run upgrades a fresh lab fleet:');
-  out.push('real nginx hosts (Debian nginx 1.22.1-9+deb12u9 -> +deb12u11, 2 workers each, own prefix) behind one private sshd on');
+  out.push(`real nginx hosts (Debian nginx ${m.builds}, 2 workers each, own prefix) behind one private sshd on`);
   out.push('127.0.0.1, reached as a plain user. All the hosts share this one machine with hotswap, so host-side work (sshd, the');
   out.push('scripts hotswap runs on the host, nginx) competes for the same cores: a real fleet has a machine per host.', '');
   out.push('## Machine', '');
@@ -255,7 +256,8 @@ export function renderMarkdown(res: Results): string {
     out.push('', '## What one operation costs a host', '');
     out.push('CPU on the host side (a cgroup around the lab sshd: the session processes and the commands they run) and wall time');
     out.push('per operation, over one connection made like hotswap\'s (node-ssh/ssh2, TCP_NODELAY). An exec round trip is an sshd session: a');
-    out.push('fork, the login shell and the `sh -c` hotswap wraps every script in.', '');
+    out.push('fork, the login shell and the `sh -c` around the command. hotswap writes its commands to one long-lived shell instead: a');
+    out.push('command there costs the subshell that runs it and its own `sh -c`. The facts script is timed in that shell too.', '');
     out.push(table(['operation', 'repeated', 'host CPU each', 'wall each (median)'], res.units.map((u) => [u.name, String(u.n), Number.isFinite(u.hostCpuMs) ? `${u.hostCpuMs.toFixed(1)} ms` : '–', `${u.wallMs.toFixed(1)} ms`])));
   }
 

@@ -122,14 +122,17 @@ export interface Machine {
   node: string;
   openssh: string;
   ansible: string | null;
+  /** the two Debian nginx builds, "old -> new" */
+  builds: string;
   /** /proc/loadavg's 1-minute figure when the benchmark started: other work on a shared machine */
   loadavg: string;
 }
 
-export function machine(ansiblePlaybook: string | null): Machine {
+export function machine(ansiblePlaybook: string | null, builds: string): Machine {
   const osRelease = existsSync('/etc/os-release') ? readFileSync('/etc/os-release', 'utf8') : '';
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+    builds,
     nproc: Number(tryRun('nproc', [])) || cpus().length,
     cpuModel: cpus()[0]?.model.replace(/\s+/g, ' ').trim() ?? '?',
     memoryGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
