@@ -575,9 +575,10 @@ readpid() { RP=''; read -r RP 2>/dev/null < "$1" || :; case $RP in *[!0-9]*) RP=
 # new binary.)
 LOGFD=0 LOGPART=''
 # (A redirection on a bare exec would stay for the whole script: no 2>/dev/null.)
-if [ "$mode" = new-master-ready ] && [ -n "$errlog" ] && [ -f "$errlog" ] && [ -r "$errlog" ] && command exec 3<"$errlog"; then
+# A symlinked log is not read: the facts' offset is the link's own size.
+if [ "$mode" = new-master-ready ] && [ -n "$errlog" ] && [ -f "$errlog" ] && [ ! -h "$errlog" ] && [ -r "$errlog" ] && command exec 3<"$errlog"; then
   LOGFD=1
-  [ "$logoff" -eq 0 ] || dd skip="$logoff" count=0 iflag=skip_bytes status=none <&3 2>/dev/null || LOGFD=0
+  [ "$logoff" -eq 0 ] || dd bs=1 skip="$logoff" count=0 <&3 2>/dev/null || LOGFD=0
 fi
 
 # scan_log: the lines appended since the last look. The old master logs
@@ -586,11 +587,13 @@ fi
 # failed while executing new binary process" (ALERT), and "the changing binary
 # signal is ignored" (CRIT) when USR2 arrives during an upgrade or while the
 # master's parent is still the one it started under. A line read without its
-# newline is kept until the rest arrives.
+# newline is kept until the rest arrives. At most 200 lines a look, so a busy
+# log cannot keep the loop from its deadline.
 scan_log() {
   [ "$LOGFD" = 1 ] || return 0
-  while :; do
-    _line=''
+  _n=0
+  while [ $_n -lt 200 ]; do
+    _n=$((_n + 1)) _line=''
     if ! IFS= read -r _line <&3; then LOGPART=$LOGPART$_line; return 0; fi
     _line=$LOGPART$_line LOGPART=''
     case $_line in
@@ -610,7 +613,11 @@ NAP=''
 nap() {
   if [ -z "$NAP" ]; then
     NAP=sleep
-    if [ -n "\${BASH_VERSION-}" ] && eval 'exec 9<> <(:)' 2>/dev/null; then NAP=read; fi
+    # kept only if this first "read -t" really times out (status above 128)
+    if [ -n "\${BASH_VERSION-}" ] && eval 'exec 9<> <(:)' 2>/dev/null; then
+      read -r -t 0.015 -u 9 _ 2>/dev/null
+      if [ $? -gt 128 ]; then NAP=read; return 0; fi
+    fi
   fi
   if [ "$NAP" = read ]; then read -r -t 0.015 -u 9 _ || :; else sleep 0.015; fi
 }
@@ -791,8 +798,10 @@ export function scriptArgv(script: string, args: readonly string[]): string[] {
 // Runs the script given as $1 under bash when the host has one (its `read -t`
 // pauses without a fork: see nap in WAIT_SCRIPT), else in this sh itself.
 // command -v is a builtin: choosing costs no fork.
+// bash reads no start-up file: BASH_ENV unset, and --norc for the ~/.bashrc
+// that some builds source when they think sshd started them.
 const UNDER_BASH = sh`s=$1; shift
-if command -v bash >/dev/null 2>&1; then exec bash -c "$s" hotswap "$@"; fi
+if command -v bash >/dev/null 2>&1; then unset BASH_ENV; exec bash --norc --noprofile -c "$s" hotswap "$@"; fi
 eval "$s"
 `;
 

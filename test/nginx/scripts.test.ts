@@ -4,11 +4,11 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { appendFile, chmod, copyFile, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, copyFile, mkdtemp, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { get } from 'node:http';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { freePort } from '../../lab/free-port.js';
 import { startNginxHost, type NginxHost } from '../../lab/nginx-host.js';
 import { ensureBuilds } from '../../lab/nginx-builds.js';
@@ -227,6 +227,18 @@ describe('nginx host scripts on a real nginx', function () {
       expect(r.elapsedMs).to.be.lessThan(2_000);
     });
   }
+
+  it('wait loop: a symlinked error log is not scanned from the link size (no failure read from old lines)', async () => {
+    const h = await host();
+    await appendFile(h.errorLog, '2026/01/01 00:00:00 [notice] 1#1: new binary process 1 exited with code 1\n');
+    const link = join(dirname(h.errorLog), 'error-link.log');
+    await symlink(h.errorLog, link);
+    const f = await gatherFacts(t, { ...paths(h), errorLog: link });
+    const r = failed(await waitFor(t, {
+      mode: 'new-master-ready', oldPid: f.master!.pid, pidFile: h.pidFile, timeoutMs: 200, errorLog: link, errorLogSizeAtStart: f.errorLog.size!,
+    }));
+    expect(r.reason).to.equal('timeout');
+  });
 
   it('runs the wait loop under bash where the host has one', async () => {
     const argv = waitArgv(['new-master-ready', '1', '/nonexistent/x.pid', '0', '', '0']);
