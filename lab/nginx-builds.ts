@@ -47,10 +47,11 @@ async function newVersion(cacheDir: string): Promise<string> {
   const offered = (await run('apt-cache', ['madison', 'nginx'], cacheDir, 'apt-cache madison nginx'))
     .split('\n').map((l) => l.split('|')[1]?.trim()).filter((v): v is string => !!v);
   if (offered.includes(NEW_VERSION)) return NEW_VERSION;
-  const candidate = offered[0];
+  // Debian bookworm's own builds of this nginx only (not nginx.org's, not a later release)
+  const candidate = offered.find((v) => v.startsWith('1.22.1-9+deb12u'));
   const newer = candidate !== undefined &&
     (await run('dpkg', ['--compare-versions', candidate, 'gt', OLD_VERSION], cacheDir, 'dpkg --compare-versions').then(() => true, () => false));
-  if (!newer) throw new Error(`apt offers neither nginx ${NEW_VERSION} nor any nginx newer than ${OLD_VERSION} (offered: ${offered.join(', ') || 'none'}) — the lab needs apt sources for Debian bookworm and bookworm-security (run \`apt-get update\`)`);
+  if (!newer) throw new Error(`apt offers neither nginx ${NEW_VERSION} nor any bookworm nginx 1.22.1-9+deb12u* newer than ${OLD_VERSION} (offered: ${offered.join(', ') || 'none'}) — the lab needs apt sources for Debian bookworm and bookworm-security (run \`apt-get update\`)`);
   console.error(`lab: nginx ${NEW_VERSION} is no longer in the apt sources; the new build is ${candidate}, the newest apt offers`);
   return candidate;
 }
