@@ -9,7 +9,7 @@
 import { createRequire } from 'node:module';
 import { writeFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { SHELL_COMMAND } from '../src/transport/shell-session.js';
+import { SHELL_COMMAND, STDOUT_END } from '../src/transport/shell-session.js';
 
 export interface CensusCall {
   conn: number;
@@ -120,16 +120,17 @@ if (out) {
       queue.push({ kind: scriptKind(cmd), startMs: performance.now() });
       return write.apply(this, a as Parameters<typeof write>);
     };
+    // what follows the last end seen (a marker may arrive split across chunks)
     let tail = '';
     ch.on('data', (d: Buffer) => {
       tail += d.toString('latin1');
-      const ends = tail.match(/__hotswap_[0-9a-f]{24}__[0-9]+\n/g) ?? [];
-      for (let i = 0; i < ends.length; i++) {
+      let rest = 0;
+      for (const end of tail.matchAll(STDOUT_END)) {
+        rest = end.index! + end[0].length;
         const c = queue.shift();
         if (c) census.calls.push({ conn, kind: c.kind, startMs: c.startMs, ms: performance.now() - c.startMs });
       }
-      tail = tail.slice(-64);
-      if (ends.length) tail = '';
+      tail = tail.slice(rest).slice(-64);
     });
   };
   proto.sftp = function (env, cb) {

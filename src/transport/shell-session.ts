@@ -31,8 +31,12 @@ type Pending = {
 /** The program the session channel runs: a plain POSIX sh reading commands from stdin. */
 export const SHELL_COMMAND = 'exec sh';
 
+const newMarker = () => `__hotswap_${randomBytes(12).toString('hex')}__`;
+/** The end of a command's stdout: a session's marker and the exit status (for the benchmark's census). */
+export const STDOUT_END = /__hotswap_[0-9a-f]{24}__[0-9]+\n/g;
+
 export class ShellSession {
-  private readonly marker = `__hotswap_${randomBytes(12).toString('hex')}__`;
+  private readonly marker = newMarker();
   private readonly markerBytes = Buffer.from(this.marker);
   private out = Buffer.alloc(0);
   private err = Buffer.alloc(0);
