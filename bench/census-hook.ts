@@ -138,11 +138,27 @@ if (out) {
     const client = this;
     return sftp.call(this, env, timed(this, 'sftp session', cb, (s, done) => {
       done();
-      const session = s as { fastPut: (l: string, r: string, o: unknown, cb: (e?: Error) => void) => void };
-      const fastPut = session.fastPut;
-      session.fastPut = function (l, r, o, putCb) {
-        const t = timed(client, 'sftp upload', putCb as Cb)!;
-        return fastPut.call(this, l, r, o, (e?: Error) => t(e, undefined));
+      // an upload (src/transport/ssh.ts): from the file's OPEN to its CLOSE's answer
+      type Handle = Buffer;
+      const session = s as {
+        open: (p: string, f: string, a: unknown, cb: (e: Error | undefined, h: Handle) => void) => void;
+        close: (h: Handle, cb: (e?: Error) => void) => void;
+      };
+      const { open, close } = session;
+      const started = new WeakMap<Handle, (e?: Error) => void>();
+      session.open = function (p, f, a, openCb) {
+        const t = timed(client, 'sftp upload', () => undefined)!;
+        return open.call(this, p, f, a, (e, h) => {
+          if (h) started.set(h, (err) => t(err, undefined));
+          openCb(e, h);
+        });
+      };
+      session.close = function (h, closeCb) {
+        const end = started.get(h);
+        return close.call(this, h, (e?: Error) => {
+          end?.(e);
+          closeCb(e);
+        });
       };
     }));
   };

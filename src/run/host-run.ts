@@ -74,6 +74,8 @@ export class HostRun {
   lockHeld = false;
   /** that closing line, once end() produced it */
   closingLine?: string;
+  /** the new build's upload to its staged name, once started (see startUpload) */
+  upload?: Promise<void>;
 
   private jt: JournaledTransport;
 

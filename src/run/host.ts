@@ -10,7 +10,7 @@ import { UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
 import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
-import { discardStaged } from '../steps/copy-binary.js';
+import { discardStaged, startUpload } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
 import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
@@ -90,6 +90,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     }
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'));
     if (refusals.length) return finish('refused', refusals.join('; '));
+    if (copy) startUpload(run, copy);
 
     for (; nextStep < host.steps.length; nextStep++) {
       const stepStart = Date.now();
@@ -113,6 +114,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     if (run && run.state.phase !== 'clean') return failed(run, 'connection', err as Error, deps, finish);
     return finish(err instanceof UnreachableError ? 'unreachable' : 'failed', message);
   } finally {
+    // an upload never renamed into place (a step before copy-binary failed, on_failure: stop)
+    if (run?.state.staged) await discardStaged(run).catch(() => undefined);
     if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId, run?.closingLine).catch(() => undefined);
     await (run?.t ?? t).close().catch(() => undefined);
   }

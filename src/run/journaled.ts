@@ -41,9 +41,9 @@ export class JournaledTransport implements Transport {
     return r;
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string): Promise<void> {
     await this.flush();
-    return this.inner.put(localPath, remotePath);
+    return this.inner.put(data, remotePath);
   }
 
   async openTcp(address: string, port: number): Promise<Duplex> {

@@ -13,11 +13,12 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
   // tree (for `nginx -t`) and removes it; an apply stages it beside the target
   // so the final rename is atomic.
   const dir = run.dryRun ? (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim() : dirname(state.target);
-  const staged = `${dir}/.${basename(state.target)}.hotswap-${run.ctx.runId}`;
+  const staged = stagedPath(dir, state.target, run.ctx.runId);
   try {
     await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}${run.dryRun ? ' (a private temp dir outside the nginx tree, removed after the checks)' : ''}`, async () => {
+      if (run.upload && state.staged === staged) return run.upload;
       state.staged = run.dryRun ? undefined : staged;
-      await t.put(local.path, staged);
+      await t.put(local.bytes, staged);
     });
     const m = run.facts.master;
     const test = spec.test_config === false || !m?.args ? null : { cwd: m.cwd ?? '/', args: configArgs(m.args) };
@@ -62,7 +63,25 @@ function configArgs(a: { prefix?: string; conf?: string; globals?: string }): st
   return [...(a.prefix ? ['-p', a.prefix] : []), ...(a.conf ? ['-c', a.conf] : []), ...(a.globals ? ['-g', a.globals] : [])];
 }
 
+const stagedPath = (dir: string, target: string, runId: string) => `${dir}/.${basename(target)}.hotswap-${runId}`;
+
+/**
+ * An apply starts the upload to the staged name as soon as the host passed
+ * its pre-flight checks, so that it overlaps the steps before copy-binary
+ * (the backup); copy-binary then only waits for it. Nothing live is touched:
+ * the staged file is a new name, renamed into place by copy-binary alone.
+ */
+export function startUpload(run: HostRun, spec: CopyBinaryStep): void {
+  const local = run.ctx.binaries.get(spec.src);
+  if (run.dryRun || !local || run.upload) return;
+  run.state.staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
+  run.upload = run.t.put(local.bytes, run.state.staged);
+  run.upload.catch(() => undefined); // copy-binary reports it
+}
+
+/** Removes the staged build unless it was renamed into place (an upload still under way is waited for first). */
 export async function discardStaged(run: HostRun): Promise<void> {
+  await run.upload?.catch(() => undefined);
   if (run.state.staged) await removeFile(run.t, run.state.staged).catch(() => undefined);
   run.state.staged = undefined;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chmod, copyFile, open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -66,14 +66,17 @@ export class LocalTransport implements Transport {
     });
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string): Promise<void> {
     if (this.closed) throw new UnreachableError(this.host, `${this.host}: transport closed`);
     if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     // Create (or narrow) the file as 0600 before any content lands in it.
     const fh = await open(remotePath, 'w', 0o600);
-    await fh.chmod(0o600).finally(() => fh.close());
-    await copyFile(localPath, remotePath);
-    await chmod(remotePath, 0o600);
+    try {
+      await fh.chmod(0o600);
+      await fh.writeFile(data);
+    } finally {
+      await fh.close();
+    }
   }
 
   // Like a closed SSH connection: what still runs (a wait given up on after

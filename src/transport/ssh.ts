@@ -73,9 +73,12 @@ type Client = {
   end(): void;
 };
 type Sftp = {
-  fastPut(local: string, remote: string, opts: { mode?: number }, cb: (err?: Error) => void): void;
-  chmod(path: string, mode: number, cb: (err?: Error) => void): void;
-  end(): void;
+  open(path: string, flags: string, attrs: { mode: number }, cb: (err: Error | undefined, handle: Buffer) => void): void;
+  fchmod(handle: Buffer, mode: number, cb: (err?: Error) => void): void;
+  write(handle: Buffer, data: Buffer, offset: number, length: number, position: number, cb: (err?: Error) => void): void;
+  close(handle: Buffer, cb: (err?: Error) => void): void;
+  /** the largest WRITE the server takes (OpenSSH's limits@openssh.com), as ssh2 learnt it */
+  _maxWriteLen?: number;
 };
 
 /**
@@ -274,23 +277,20 @@ class SshTransport implements SshConnection {
     }
   }
 
-  async put(localPath: string, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string): Promise<void> {
     if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     if (this.lost) throw new UnreachableError(this.host, `${this.where}: ${this.lost}`);
     this.sftp ??= (this.ssh.requestSFTP() as unknown as Promise<Sftp>).catch(() => null);
     const sftp = await this.sftp;
-    if (!sftp) return this.putByCat(localPath, remotePath);
-    await this.tracked<void>((resolve, reject) => sftp.fastPut(localPath, remotePath, { mode: 0o600 }, (err) => {
-      if (err) return reject(new Error(`${this.host}: upload to ${remotePath} failed: ${err.message}`));
-      // fastPut's mode only applies to a new file; an existing one keeps its own.
-      sftp.chmod(remotePath, 0o600, (e) => (e ? reject(new Error(`${this.host}: chmod ${remotePath}: ${e.message}`)) : resolve()));
-    }));
+    if (!sftp) return this.putByCat(data, remotePath);
+    await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, (err) =>
+      err ? reject(new Error(`${this.host}: upload to ${remotePath} failed: ${err.message}`)) : resolve()));
   }
 
-  // Without SFTP on the server: stream the file into `cat` (same result, mode 0600).
-  private async putByCat(localPath: string, remotePath: string): Promise<void> {
+  // Without SFTP on the server: stream the bytes into `cat` (same result, mode 0600).
+  private async putByCat(data: Buffer, remotePath: string): Promise<void> {
     const script = 'umask 077 && cat > "$1" && chmod 600 "$1"';
-    const r = await this.exec(['sh', '-c', script, 'sh', remotePath], { stdin: await readFile(localPath) });
+    const r = await this.exec(['sh', '-c', script, 'sh', remotePath], { stdin: data });
     if (r.code !== 0) throw new Error(`${this.host}: upload to ${remotePath} failed: ${r.stderr.trim() || `exit ${r.code}`}`);
   }
 
@@ -366,6 +366,28 @@ class SshTransport implements SshConnection {
     this.active--;
     this.queue.shift()?.();
   }
+}
+
+// One SFTP open, then the mode, every WRITE and the close sent without waiting
+// for each other's answers (the server handles them in order): the upload
+// costs one round trip plus the transfer, not one per 32 KiB. The mode is set
+// before any byte lands, also on a file that already existed.
+function upload(sftp: Sftp, data: Buffer, path: string, done: (err?: Error) => void): void {
+  sftp.open(path, 'w', { mode: 0o600 }, (err, handle) => {
+    if (err) return done(err);
+    const chunk = Math.max(4096, Math.min(sftp._maxWriteLen ?? 32_768, 256 * 1024));
+    let first: Error | undefined;
+    let left = 1;
+    const answered = (e?: Error) => {
+      first ??= e;
+      if (--left === 0) sftp.close(handle, (e2) => done(first ?? e2));
+    };
+    sftp.fchmod(handle, 0o600, answered);
+    for (let off = 0; off < data.length; off += chunk) {
+      left++;
+      sftp.write(handle, data, off, Math.min(chunk, data.length - off), off, answered);
+    }
+  });
 }
 
 // RFC 4254 reason codes: say why sshd refused to open the connection.

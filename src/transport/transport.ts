@@ -21,8 +21,8 @@ export interface Transport {
   readonly host: string;
   /** argv is quoted by commandLine(); never pass a preformatted shell line */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
-  /** copy a local file to an absolute path on the host (mode 0600 until changed) */
-  put(localPath: string, remotePath: string): Promise<void>;
+  /** write these bytes to a file at an absolute path on the host (mode 0600 until changed) */
+  put(data: Buffer, remotePath: string): Promise<void>;
   /** a TCP connection made from the host itself (127.0.0.1 is the host) */
   openTcp(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;

@@ -5,7 +5,7 @@ import { preflightRefusals } from '../../src/run/preflight.js';
 
 // real facts of a single serving master, captured from Debian's nginx
 const FACTS = parseFacts(readFileSync(new URL('../fixtures/nginx/facts-single-master.txt', import.meta.url), 'utf8'));
-const build = { path: '/tmp/nginx', sha256: 'a'.repeat(64), size: 1_264_552 };
+const build = { path: '/tmp/nginx', sha256: 'a'.repeat(64), size: 1_264_552, bytes: Buffer.alloc(0) };
 
 describe('pre-flight refusals', () => {
   it('lets a healthy, daemonized master through', () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { freePort } from '../../lab/free-port.js';
 import { ensureLabUser, type LabUser } from '../../lab/lab-user.js';
@@ -147,12 +147,11 @@ describe('ssh: become: sudo, as a non-root login, on a root-owned nginx', functi
       try {
         const rootOnly = join(dir, 'root-only');
         await mkdir(rootOnly, { mode: 0o700 });
-        const local = join(dir, 'payload');
-        await writeFile(local, randomBytes(200_000));
+        const local = randomBytes(200_000);
         await t.put(local, join(rootOnly, 'file'));
         const st = await stat(join(rootOnly, 'file'));
         expect({ uid: st.uid, gid: st.gid, mode: (st.mode & 0o777).toString(8) }).to.deep.equal({ uid: 0, gid: 0, mode: '600' });
-        expect((await readFile(join(rootOnly, 'file'))).equals(await readFile(local))).to.equal(true);
+        expect((await readFile(join(rootOnly, 'file'))).equals(local)).to.equal(true);
         const err = await t.put(local, '/nonexistent-dir/file').then(() => null, (e: Error) => e);
         expect(err?.message).to.match(/cannot move the upload to \/nonexistent-dir\/file/);
         expect(await uploadsLeft()).to.deep.equal([]);

@@ -78,18 +78,24 @@ function contract(name: string, open: () => Promise<{ transport: Transport; clea
 
     it('puts a 1.3 MB file byte-exact with mode 0600, also over an existing file', async () => {
       const data = randomBytes(1_300_000);
-      const local = join(dir, 'payload');
-      await writeFile(local, data);
       const remote = join(dir, 'far side with space');
       await writeFile(remote, 'old', { mode: 0o755 });
-      await t.put(local, remote);
+      await t.put(data, remote);
       expect((await t.exec(['sha256sum', remote])).stdout.split(' ')[0]).to.equal(sha256(data));
       expect((await t.exec(['stat', '-c', '%a %s', remote])).stdout.trim()).to.equal(`600 ${data.length}`);
     });
 
+    it('puts an empty file, and one byte, with mode 0600', async () => {
+      for (const data of [Buffer.alloc(0), Buffer.from('x')]) {
+        const remote = join(dir, `small-${data.length}`);
+        await t.put(data, remote);
+        expect((await t.exec(['stat', '-c', '%a %s', remote])).stdout.trim()).to.equal(`600 ${data.length}`);
+      }
+    });
+
     it('refuses a relative destination', async () => {
       let err: Error | undefined;
-      await t.put('/etc/hostname', 'relative/path').catch((e: Error) => { err = e; });
+      await t.put(Buffer.from('x'), 'relative/path').catch((e: Error) => { err = e; });
       expect(err?.message).to.match(/absolute/);
     });
 

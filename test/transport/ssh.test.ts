@@ -202,10 +202,8 @@ describe('ssh transport: connecting and host keys', function () {
     const bare = await startSshd({ dir: join(dir, 'sshd-no-sftp'), sftp: false });
     try {
       const t = await connectSsh(opts({ port: bare.port, knownHostsFile: bare.knownHostsFile, identityFile: bare.identityFile }));
-      const local = file('payload');
-      await writeFile(local, 'x'.repeat(100_000));
       const remote = file('uploaded');
-      await t.put(local, remote);
+      await t.put(Buffer.from('x'.repeat(100_000)), remote);
       expect(await readFile(remote, 'utf8')).to.equal('x'.repeat(100_000));
       expect((await t.exec(['stat', '-c', '%a', remote])).stdout.trim()).to.equal('600');
       await t.close();
