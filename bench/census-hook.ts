@@ -3,7 +3,7 @@
 // It counts and times every SSH round trip hotswap makes (connection
 // handshakes, the shell session and each command written to it, exec channels,
 // SFTP sessions and uploads, direct-tcpip channels)
-// by wrapping ssh2's Client, which node-ssh uses underneath, and writes them
+// by wrapping ssh2's Client, which the transport uses, and writes them
 // with the process's resource usage to $HOTSWAP_BENCH_CENSUS at exit.
 // It reads nothing but what hotswap sends; it changes no behaviour.
 import { createRequire } from 'node:module';
@@ -16,6 +16,8 @@ export interface CensusCall {
   kind: string;
   startMs: number;
   ms: number;
+  /** written to the shell behind the command before it, without waiting for its answer: no round trip of its own */
+  behind?: boolean;
 }
 
 export interface Census {
@@ -111,13 +113,13 @@ if (out) {
   // one after the other, so they finish in the order they were written.
   const countShellCommands = (client: object, ch: ShellChannel) => {
     const conn = idOf(client);
-    const queue: { kind: string; startMs: number }[] = [];
+    const queue: { kind: string; startMs: number; behind: boolean }[] = [];
     const write = ch.write;
     ch.write = function (this: ShellChannel, ...a: unknown[]) {
       const line = String(a[0]);
-      // `(COMMAND) </dev/null; printf MARKER...`: the command alone
-      const cmd = line.replace(/^\(/, '').replace(/\) <\/dev\/null; printf '__hotswap_[\s\S]*$/, '');
-      queue.push({ kind: scriptKind(cmd), startMs: performance.now() });
+      // `(COMMAND) </dev/null; hs=$?; printf MARKER...`, maybe inside `if [ "${hs-}" = 0 ]; then ...`: the command alone
+      const cmd = line.replace(/^if \[ "\$\{hs-\}" = 0 \]; then /, '').replace(/^\(/, '').replace(/\) <\/dev\/null; hs=\$\?[\s\S]*$/, '');
+      queue.push({ kind: scriptKind(cmd), startMs: performance.now(), behind: line.startsWith('if [ "${hs-}" = 0 ]') });
       return write.apply(this, a as Parameters<typeof write>);
     };
     // what follows the last end seen (a marker may arrive split across chunks)
@@ -128,7 +130,7 @@ if (out) {
       for (const end of tail.matchAll(STDOUT_END)) {
         rest = end.index! + end[0].length;
         const c = queue.shift();
-        if (c) census.calls.push({ conn, kind: c.kind, startMs: c.startMs, ms: performance.now() - c.startMs });
+        if (c) census.calls.push({ conn, kind: c.kind, startMs: c.startMs, ms: performance.now() - c.startMs, ...(c.behind ? { behind: true } : {}) });
       }
       tail = tail.slice(rest).slice(-64);
     });

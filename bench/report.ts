@@ -118,7 +118,8 @@ function census(p: HotswapRun) {
   rows.sort((a, b) => b.total - a.total);
   return {
     rows,
-    roundTripsPerHost: c.calls.length / p.hosts,
+    roundTripsPerHost: c.calls.filter((x) => !x.behind).length / p.hosts,
+    behindPerHost: c.calls.filter((x) => x.behind).length / p.hosts,
     connect: median(c.connects.map((x) => x.ms)),
     nodeBootMs: c.hookLoadedMs,
     firstConnectMs: min(c.connects.map((x) => x.startMs)),
@@ -146,7 +147,9 @@ function dominates(res: Results): string[] {
     const top = c.rows.slice(0, 3).map((r) => `${r.kind} (${r.perHost.toFixed(r.perHost % 1 ? 1 : 0)}x, ${msec(r.total)})`).join(', ');
     const sum = c.rows.reduce((a, r) => a + r.total, 0);
     lines.push(`- Per host, ${c.roundTripsPerHost.toFixed(0)} SSH requests after the handshake (opening the shell, each command written to it, the SFTP`);
-    lines.push(`  session and upload, the TCP channel of the HTTP check), one after the other, ${msec(sum)} in total at 1 host; the costliest: ${top}.`);
+    lines.push(`  session and upload, the TCP channel of the HTTP check), and ${c.behindPerHost.toFixed(0)} commands written behind the one before them in the same round trip`);
+    lines.push(`  (the facts behind the lock, each wait behind its signal). Request time: ${msec(sum)} in all at 1 host (the upload runs beside the backup,`);
+    lines.push(`  and a command written behind another counts the time it waited); the costliest: ${top}.`);
     lines.push(`  Each is at least one network round trip on a real fleet: at 20 ms RTT, ${c.roundTripsPerHost.toFixed(0)} of them take ${msec(20 * c.roundTripsPerHost)} or more.`);
     const unit = (re: RegExp) => res.units.find((u) => re.test(u.name));
     const conn = unit(/^SSH connection/), cmd = unit(/^one command in the long-lived shell/), facts = unit(/^the facts script/);
@@ -256,9 +259,9 @@ export function renderMarkdown(res: Results): string {
   if (res.units.length) {
     out.push('', '## What one operation costs a host', '');
     out.push('CPU on the host side (a cgroup around the lab sshd: the session processes and the commands they run) and wall time');
-    out.push('per operation, over one connection made like hotswap\'s (node-ssh/ssh2, TCP_NODELAY). An exec round trip is an sshd session: a');
+    out.push('per operation, over hotswap\'s own SSH transport (ssh2, TCP_NODELAY). An exec round trip is an sshd session: a');
     out.push('fork, the login shell and the `sh -c` around the command. hotswap writes its commands to one long-lived shell instead: a');
-    out.push('command there costs the subshell that runs it and its own `sh -c`. The facts script is timed in that shell too.', '');
+    out.push('command there costs the subshell that runs it and its own `sh -c`. The facts script is timed in that shell too. The upload is', 'hotswap\'s (one SFTP open, the writes sent without waiting, one close) on an SFTP session already open.', '');
     out.push(table(['operation', 'repeated', 'host CPU each', 'wall each (median)'], res.units.map((u) => [u.name, String(u.n), Number.isFinite(u.hostCpuMs) ? `${u.hostCpuMs.toFixed(1)} ms` : '–', `${u.wallMs.toFixed(1)} ms`])));
   }
 

@@ -1,6 +1,6 @@
 // Bundles the CLI (run by `npm run build`, after tsc): dist/src/cli/main.js,
-// the `bin`, is replaced by an esbuild bundle of src/cli/main.ts with yaml,
-// listr2 and node-ssh inside it, so a start reads a handful of files instead of
+// the `bin`, is replaced by an esbuild bundle of src/cli/main.ts with yaml
+// and listr2 inside it, so a start reads a handful of files instead of
 // some 200 small ones. Each command stays a chunk of its own
 // (dist/src/cli/chunks/), loaded only when it runs. Every other file under
 // dist/src is tsc's output, for the tests that import it.

@@ -12,7 +12,7 @@
 // - /proc/PID/exe is the file that was exec'd (not argv[0], which USR2 will
 //   exec); it reads `... (deleted)` once the binary was renamed over, and
 //   hashing the link still hashes the running image.
-import type { Transport } from '../transport/transport.js';
+import type { ExecOptions, Transport } from '../transport/transport.js';
 import { decodeStr, hexToString, int, parseLines, ScriptOutputError, type RawProc } from './format.js';
 import { isLive, PF_FORKNOEXEC, toProcessInfo, type ProcessInfo } from './process.js';
 import { FACTS_SCRIPT, scriptArgv } from './scripts.js';
@@ -149,11 +149,11 @@ export interface FactsPaths {
 }
 
 /** Run FACTS_SCRIPT on a host (one round trip) and parse it. */
-export async function gatherFacts(t: Transport, paths: FactsPaths, timeoutMs = 20_000): Promise<HostFacts> {
+export async function gatherFacts(t: Transport, paths: FactsPaths, opts: ExecOptions = {}): Promise<HostFacts> {
   for (const [name, p] of Object.entries(paths)) {
     if (!p.startsWith('/')) throw new Error(`${name} must be an absolute path: ${p}`);
   }
-  const r = await t.exec(scriptArgv(FACTS_SCRIPT, [paths.pidFile, paths.binary, paths.errorLog]), { timeoutMs });
+  const r = await t.exec(scriptArgv(FACTS_SCRIPT, [paths.pidFile, paths.binary, paths.errorLog]), { timeoutMs: 20_000, ...opts });
   if (r.code !== 0) {
     throw new ScriptOutputError(`facts script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }

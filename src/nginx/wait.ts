@@ -68,7 +68,8 @@ export interface WaitArgs {
 /** How much longer than the script's own timeout the round trip may take. */
 const EXEC_MARGIN_MS = 10_000;
 
-export async function waitFor(t: Transport, a: WaitArgs): Promise<WaitResult> {
+/** `afterPrevious`: written right behind the command before it (the signal), run only if that one succeeded. */
+export async function waitFor(t: Transport, a: WaitArgs, opts: { afterPrevious?: boolean } = {}): Promise<WaitResult> {
   if (!WAIT_MODES.includes(a.mode)) throw new TypeError(`unknown wait mode: ${String(a.mode)}`);
   if (!Number.isSafeInteger(a.oldPid) || a.oldPid <= 1) throw new TypeError(`bad old master pid: ${a.oldPid}`);
   if (!Number.isSafeInteger(a.timeoutMs) || a.timeoutMs < 0) throw new TypeError(`bad timeout: ${a.timeoutMs}`);
@@ -78,7 +79,7 @@ export async function waitFor(t: Transport, a: WaitArgs): Promise<WaitResult> {
     String(Math.max(0, Math.floor(a.errorLogSizeAtStart))),
   ];
   if (a.pidFileCtimeAtStart !== undefined) args.push(a.pidFileCtimeAtStart);
-  const r = await t.exec(waitArgv(args), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS });
+  const r = await t.exec(waitArgv(args), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS, ...opts });
   if (r.code !== 0 && r.code !== 1 && r.code !== 2) {
     throw new ScriptOutputError(`wait script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }

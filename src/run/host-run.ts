@@ -4,6 +4,7 @@
 // so a plan lists exactly the actions an apply would take.
 import type { ResolvedHost } from '../playbook/resolved.js';
 import type { HostFacts } from '../nginx/facts.js';
+import type { WaitResult } from '../nginx/wait.js';
 import type { Transport } from '../transport/transport.js';
 import type { Events } from './events.js';
 import { appendJournal, journalLine, journalPath, type JournalEntry } from './journal.js';
@@ -76,6 +77,8 @@ export class HostRun {
   closingLine?: string;
   /** the new build's upload to its staged name, once started (see startUpload) */
   upload?: Promise<void>;
+  /** a wait already written to the host behind its signal (see waitBehind) */
+  ahead?: { step: number; result: Promise<WaitResult> };
 
   private jt: JournaledTransport;
 

@@ -5,7 +5,7 @@ import { stepLabel, runStep } from '../steps/index.js';
 import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
-import { gatherFacts } from '../nginx/facts.js';
+import { gatherFacts, type HostFacts } from '../nginx/facts.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
@@ -51,10 +51,16 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   let run: HostRun | undefined;
   try {
     const n = host.nginx;
+    const paths = { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log };
     let journal: JournalEntry[] | undefined;
+    // an apply reads the facts right behind the lock, in the same round trip: they are only used once the lock is held
+    let factsBehindLock: Promise<HostFacts> | undefined;
     if (!ctx.dryRun) {
+      const taking = takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
+      factsBehindLock = gatherFacts(t, paths, { afterPrevious: true });
+      factsBehindLock.catch(() => undefined); // not run, or not wanted, when the lock was not taken
       try {
-        const taken = await takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
+        const taken = await taking;
         locked = true;
         journal = taken.journal;
         if (taken.broke) ev.emit({ type: 'warning', host: host.name, step: -1, message: taken.broke });
@@ -64,7 +70,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       }
     }
     const factsStart = Date.now();
-    const [facts] = await Promise.all([gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }), journal ? undefined : readJournal(t, n).then((j) => (journal = j))]);
+    const [facts] = await Promise.all([factsBehindLock ?? gatherFacts(t, paths), journal ? undefined : readJournal(t, n).then((j) => (journal = j))]);
     ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - factsStart });
     // A run that was cut off mid-upgrade left the truth in the journal: never start over blindly.
     const previous = lastRun(journal ?? []);

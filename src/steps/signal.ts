@@ -5,6 +5,7 @@ import { signalOf } from '../playbook/step-order.js';
 import { sendSignal } from '../nginx/signal.js';
 import { gatherFacts } from '../nginx/facts.js';
 import { StepFailure, type HostRun, type Phase } from '../run/host-run.js';
+import { waitBehind } from './wait.js';
 
 // Set before the signal is sent: if the link drops mid-send, rollback assumes
 // the signal arrived, which is the safe side for every compensation.
@@ -24,7 +25,9 @@ export async function signal(run: HostRun, step: Step): Promise<string> {
   await run.act(`send ${send} to the ${to.replace('-', ' ')}${pid === undefined ? '' : ` (pid ${pid})`}`, async () => {
     const next = PHASE_AFTER[`${send}/${to}`];
     if (next) state.phase = next;
-    const r = await sendSignal(run.t, send, pid!);
+    const sending = sendSignal(run.t, send, pid!);
+    waitBehind(run);
+    const r = await sending;
     if (!r.ok) throw new StepFailure(`${send} not sent to pid ${pid}: ${r.message}`);
   }, undefined);
   return `${send} -> ${to} ${pid}`;

@@ -1,17 +1,10 @@
 // Which keys to offer a server, in order: ssh-agent, then identity files,
 // encrypted ones unlocked with a passphrase from the environment or the terminal.
 import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { NoTerminalError } from './hidden-prompt.js';
+import { ssh2, type AgentLike, type ParsedKey } from './ssh2.js';
 
-/** ssh2's parsed key (only what is used here). */
-export type ParsedKey = { type: string; getPublicSSH(): Buffer; isPrivateKey(): boolean };
-type AgentLike = { getIdentities(cb: (err: Error | null, keys?: ParsedKey[]) => void): void };
-type Ssh2 = {
-  utils: { parseKey(data: string | Buffer, passphrase?: string): ParsedKey | ParsedKey[] | Error };
-  OpenSSHAgent: new (socketPath: string) => AgentLike;
-};
-const ssh2 = createRequire(import.meta.url)('ssh2') as Ssh2;
+export type { ParsedKey };
 
 export type AuthMethod =
   | { type: 'agent'; agent: AgentLike; label: string }
@@ -68,7 +61,7 @@ export async function prepareAuth(opts: AuthOptions): Promise<Auth> {
       if (code !== 'ENOENT') skipped.push(`${path}: cannot read it (${code})`);
       continue;
     }
-    const plain = first(ssh2.utils.parseKey(text));
+    const plain = first(ssh2().utils.parseKey(text));
     if (!(plain instanceof Error)) {
       if (!plain.isPrivateKey()) {
         if (explicit) throw new IdentityError(`identity file ${path} holds no private key`);
@@ -113,7 +106,7 @@ function first(k: ParsedKey | ParsedKey[] | Error): ParsedKey | Error {
 function listAgent(socket: string): Promise<ParsedKey[] | null> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => resolve(null), 2_000);
-    new ssh2.OpenSSHAgent(socket).getIdentities((err, keys) => {
+    new (ssh2().OpenSSHAgent)(socket).getIdentities((err, keys) => {
       clearTimeout(timer);
       resolve(err ? null : keys ?? []);
     });
@@ -122,7 +115,7 @@ function listAgent(socket: string): Promise<ParsedKey[] | null> {
 
 // An agent that lists only the given keys (IdentitiesOnly), signing through the real one.
 function fixedAgent(socket: string, keys: ParsedKey[]): AgentLike {
-  const Agent = ssh2.OpenSSHAgent as unknown as new (s: string) => AgentLike;
+  const Agent = ssh2().OpenSSHAgent as unknown as new (s: string) => AgentLike;
   const agent = new Agent(socket);
   agent.getIdentities = (cb) => cb(null, keys);
   return agent;
@@ -143,7 +136,7 @@ async function unlock(path: string, text: string, opts: AuthOptions): Promise<Pa
 async function decrypt(path: string, text: string, opts: AuthOptions, fromEnv: boolean): Promise<ParsedKey | string> {
   const env = opts.passphraseEnv;
   if (fromEnv) {
-    const key = first(ssh2.utils.parseKey(text, process.env[env!]!));
+    const key = first(ssh2().utils.parseKey(text, process.env[env!]!));
     if (key instanceof Error) throw new IdentityError(`the passphrase in $${env} does not unlock identity file ${path}`);
     return key;
   }
@@ -160,7 +153,7 @@ async function decrypt(path: string, text: string, opts: AuthOptions, fromEnv: b
       if (e instanceof NoTerminalError) return unavailable;
       throw new IdentityError(`identity file ${path}: ${(e as Error).message}`);
     }
-    const key = first(ssh2.utils.parseKey(text, passphrase));
+    const key = first(ssh2().utils.parseKey(text, passphrase));
     if (!(key instanceof Error)) return key;
   }
   throw new IdentityError(`identity file ${path}: wrong passphrase (${PROMPT_TRIES} tries)`);

@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commandLine } from './quote.js';
-import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 // Why: `connection: local` runs the same steps on this machine, with no shell in
 // between, so a value in argv is always one argument.
@@ -22,7 +22,19 @@ export class LocalTransport implements Transport {
     });
   }
 
+  /** the last command's result, for one given `afterPrevious` */
+  private previous: Promise<ExecResult | null> | null = null;
+
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const previous = opts.afterPrevious ? this.previous : null;
+    const result = previous
+      ? previous.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.spawn(argv, opts); })
+      : this.spawn(argv, opts);
+    this.previous = result.catch(() => null);
+    return result;
+  }
+
+  private spawn(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {
     if (argv.length === 0) return Promise.reject(new Error('exec: empty argv'));
     if (this.closed) return Promise.reject(new UnreachableError(this.host, `${this.host}: transport closed`));
     return new Promise((resolve, reject) => {

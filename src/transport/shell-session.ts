@@ -12,9 +12,12 @@
 // - stdout and stderr arrive on separate streams, so each gets its own marker.
 // - On a timeout the session's processes are killed (as with an exec channel)
 //   and the session is dropped; the next command starts a new one.
+// - A command may be written while the one before it still runs (`ifLastOk`):
+//   the shell runs it right after, only if that one exited 0, and the round
+//   trip between them is saved. Results come back in the order written.
 import { randomBytes } from 'node:crypto';
 import { commandLine } from './quote.js';
-import type { ExecResult } from './transport.js';
+import { NotRunError, type ExecResult } from './transport.js';
 
 export type ShellChannel = NodeJS.ReadWriteStream & {
   stderr: NodeJS.ReadableStream;
@@ -32,15 +35,16 @@ type Pending = {
 export const SHELL_COMMAND = 'exec sh';
 
 const newMarker = () => `__hotswap_${randomBytes(12).toString('hex')}__`;
-/** The end of a command's stdout: a session's marker and the exit status (for the benchmark's census). */
-export const STDOUT_END = /__hotswap_[0-9a-f]{24}__[0-9]+\n/g;
+/** The end of a command's stdout: a session's marker and the exit status, "-" when not run (for the benchmark's census). */
+export const STDOUT_END = /__hotswap_[0-9a-f]{24}__(?:[0-9]+|-)\n/g;
 
 export class ShellSession {
   private readonly marker = newMarker();
   private readonly markerBytes = Buffer.from(this.marker);
   private out = Buffer.alloc(0);
   private err = Buffer.alloc(0);
-  private pending: Pending | null = null;
+  /** written and not yet answered, oldest first */
+  private readonly pending: Pending[] = [];
   private ended: string | null = null;
 
   constructor(private readonly ch: ShellChannel, private readonly onEnd: (pending: ((e: Error) => void) | null) => void) {
@@ -55,20 +59,26 @@ export class ShellSession {
     return this.ended === null;
   }
 
-  run(argv: readonly string[]): Promise<ExecResult> {
+  /** commands written and not answered yet */
+  get queued(): number {
+    return this.pending.length;
+  }
+
+  /** Runs argv; with `ifLastOk`, only if the command written before it exits 0 (else rejects with NotRunError). */
+  run(argv: readonly string[], opts: { ifLastOk?: boolean } = {}): Promise<ExecResult> {
     if (this.ended) return Promise.reject(new Error(this.ended));
-    if (this.pending) return Promise.reject(new Error('shell session busy'));
     return new Promise<ExecResult>((resolve, reject) => {
-      this.pending = { resolve, reject };
+      this.pending.push({ resolve, reject });
       const m = this.marker;
-      this.ch.write(`(${commandLine(argv)}) </dev/null; printf '${m}%s\\n' "$?"; printf '${m}\\n' >&2\n`);
+      const cmd = `(${commandLine(argv)}) </dev/null; hs=$?`;
+      const line = opts.ifLastOk ? `if [ "\${hs-}" = 0 ]; then ${cmd}; else hs=-; fi` : cmd;
+      this.ch.write(`${line}; printf '${m}%s\\n' "$hs"; printf '${m}\\n' >&2\n`);
     });
   }
 
   /** Kills what the session runs and closes it (a timeout, or the transport closing). */
   abandon(kill: (ch: ShellChannel) => void): void {
     if (this.ended) return;
-    this.pending = null;
     this.end('the remote shell was abandoned');
     kill(this.ch);
     this.ch.close();
@@ -76,33 +86,34 @@ export class ShellSession {
 
   // A result is complete when both streams carried the marker.
   private settle(): void {
-    const p = this.pending;
-    if (!p) return;
-    const o = this.out.indexOf(this.markerBytes);
-    const e = this.err.indexOf(this.markerBytes);
-    if (o < 0 || e < 0) return;
-    const nl = this.out.indexOf(10, o);
-    const enl = this.err.indexOf(10, e);
-    if (nl < 0 || enl < 0) return;
-    const code = Number(this.out.subarray(o + this.markerBytes.length, nl).toString());
-    const result: ExecResult = {
-      stdout: this.out.subarray(0, o).toString('utf8'),
-      stderr: this.err.subarray(0, e).toString('utf8'),
-      // sh reports a program killed by signal N as 128+N: null, as an exec channel says it
-      code: Number.isInteger(code) && code <= 128 ? code : null,
-    };
-    this.out = this.out.subarray(nl + 1);
-    this.err = this.err.subarray(enl + 1);
-    this.pending = null;
-    p.resolve(result);
+    while (this.pending.length) {
+      const o = this.out.indexOf(this.markerBytes);
+      const e = this.err.indexOf(this.markerBytes);
+      if (o < 0 || e < 0) return;
+      const nl = this.out.indexOf(10, o);
+      const enl = this.err.indexOf(10, e);
+      if (nl < 0 || enl < 0) return;
+      const status = this.out.subarray(o + this.markerBytes.length, nl).toString();
+      const code = Number(status);
+      const result: ExecResult = {
+        stdout: this.out.subarray(0, o).toString('utf8'),
+        stderr: this.err.subarray(0, e).toString('utf8'),
+        // sh reports a program killed by signal N as 128+N: null, as an exec channel says it
+        code: Number.isInteger(code) && code <= 128 ? code : null,
+      };
+      this.out = this.out.subarray(nl + 1);
+      this.err = this.err.subarray(enl + 1);
+      const p = this.pending.shift()!;
+      if (status === '-') p.reject(new NotRunError());
+      else p.resolve(result);
+    }
   }
 
   private end(why: string): void {
     if (this.ended) return;
     this.ended = why;
-    const p = this.pending;
-    this.pending = null;
-    this.onEnd(p ? p.reject : null);
+    const waiting = this.pending.splice(0);
+    this.onEnd(waiting.length ? (e) => { for (const p of waiting) p.reject(e); } : null);
   }
 }
 

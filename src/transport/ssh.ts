@@ -3,7 +3,6 @@ import { connect, type Socket } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { NodeSSH } from 'node-ssh';
 import {
   checkHostKey, fingerprint, formatEntry, hostKeyAlgorithms, hostToken, keyFromBlob,
   formatHashedEntry, knownTypesFor, parseKnownHosts, type KnownHostEntry,
@@ -11,8 +10,9 @@ import {
 import { IdentityError, prepareAuth, type Auth, type IdentitySpec } from './identity.js';
 import { timeoutError } from './local.js';
 import { commandLine } from './quote.js';
+import { ssh2, type Ssh2Client } from './ssh2.js';
 import { SHELL_COMMAND, ShellSession, type ShellChannel } from './shell-session.js';
-import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 export type SshOptions = {
   /** the host's name in the playbook (or a bastion as written in the jump list) */
@@ -65,13 +65,6 @@ type Channel = NodeJS.ReadWriteStream & {
   on(ev: 'exit', cb: (code: number | null, signal?: string) => void): Channel;
   on(ev: string, cb: (...a: any[]) => void): Channel;
 };
-type Client = {
-  exec(cmd: string, cb: (err: Error | undefined, ch: Channel) => void): void;
-  forwardOut(srcIP: string, srcPort: number, dstIP: string, dstPort: number, cb: (err: Error | undefined, ch: Duplex) => void): void;
-  on(ev: string, cb: (...a: any[]) => void): Client;
-  once(ev: string, cb: (...a: any[]) => void): Client;
-  end(): void;
-};
 type Sftp = {
   open(path: string, flags: string, attrs: { mode: number }, cb: (err: Error | undefined, handle: Buffer) => void): void;
   fchmod(handle: Buffer, mode: number, cb: (err?: Error) => void): void;
@@ -100,6 +93,10 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
   // Read even when checking is off: a @revoked key is refused in every mode.
   const known = await readAllKnownHosts(knownFiles, opts.globalKnownHostsFiles ?? [], unreachable)
     .catch((e: Error) => { if (opts.hostKeyChecking === 'off') return { text: '', entries: [] }; throw e; });
+  // TCP first: the server accepts and starts its side of the session while the
+  // keys are read (and, on the first connection, ssh2 is loaded).
+  const opening = opts.sock ? Promise.resolve(opts.sock) : openSocket(opts, unreachable);
+  opening.catch(() => undefined); // awaited below
   let auth: Auth;
   try {
     auth = await prepareAuth({
@@ -113,6 +110,7 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
       ask: opts.askPassphrase,
     });
   } catch (e) {
+    void opening.then((s) => s.destroy(), () => undefined);
     if (e instanceof IdentityError) throw unreachable(e.message);
     throw e;
   }
@@ -134,15 +132,16 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
     return m.type === 'agent' ? { type: 'agent', username: opts.user, agent: m.agent } : { type: 'publickey', username: opts.user, key: m.key };
   };
 
+  // the handshake's time counts from here: a passphrase typed at a prompt is not part of it
   const started = Date.now();
-  const sock = opts.sock ?? (await openSocket(opts, unreachable));
-  const ssh = new NodeSSH();
+  const sock = await opening;
+  const client = new (ssh2().Client)();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error('deadline')), opts.connectTimeoutMs + 1_000 - (Date.now() - started));
   });
   try {
-    await Promise.race([deadline, ssh.connect({
+    await Promise.race([deadline, handshake(client, {
       sock,
       host: opts.address,
       port: opts.port,
@@ -153,9 +152,9 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
       hostVerifier,
       algorithms: { serverHostKey: hostKeyAlgorithms(knownTypesFor(known.entries, token)) },
-    } as Parameters<NodeSSH['connect']>[0])]);
+    })]);
   } catch (e) {
-    ssh.dispose();
+    client.end();
     sock.destroy();
     const err = e as NodeJS.ErrnoException & { level?: string };
     const label = [...new Set(tried.length ? tried : auth.methods.map((m) => m.label))].join(', ') + (auth.skipped.length ? `; not usable: ${auth.skipped.join('; ')}` : '');
@@ -165,13 +164,12 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
   } finally {
     clearTimeout(timer);
   }
-  return new SshTransport(opts.host, where, ssh);
+  return new SshTransport(opts.host, where, client);
 }
 
 const DEFAULT_IDENTITIES = () => ['id_rsa', 'id_ecdsa', 'id_ed25519'].map((n) => ({ path: join(homedir(), '.ssh', n), explicit: false }));
 
 class SshTransport implements SshConnection {
-  private readonly client: Client;
   private lost: string | null = null;
   private readonly pending = new Set<(e: Error) => void>();
   private active = 0;
@@ -184,13 +182,16 @@ class SshTransport implements SshConnection {
   /** shells being opened, counted against MAX_SHELLS */
   private opening = 0;
   private readonly shellWaiters: Array<{ resolve: (s: ShellSession) => void; reject: (e: Error) => void }> = [];
+  /** commands running on a shell (one taken from the pool, plus those written behind it) */
+  private readonly held = new Map<ShellSession, number>();
+  /** the last command given: where a command `afterPrevious` goes (its shell, or null for an exec channel) */
+  private previous: { shell: Promise<ShellSession> | null; result: Promise<ExecResult | null> } | null = null;
 
   lostReason(): string | null {
     return this.lost;
   }
 
-  constructor(readonly host: string, private readonly where: string, private readonly ssh: NodeSSH) {
-    this.client = ssh.connection as unknown as Client;
+  constructor(readonly host: string, private readonly where: string, private readonly client: Ssh2Client) {
     const onLost = (why: string) => {
       this.lost ??= why;
       for (const fail of this.pending) fail(new UnreachableError(this.host, `${this.where}: ${this.lost}`));
@@ -204,30 +205,45 @@ class SshTransport implements SshConnection {
   // that is given stdin gets an exec channel of its own.
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const cmd = commandLine(argv);
+    const previous = this.previous;
     if (opts.stdin !== undefined) {
-      await this.slot();
-      try {
-        return await this.run(cmd, argv, opts);
-      } finally {
-        this.release();
-      }
-    }
-    const shell = await this.takeShell();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      return await this.tracked<ExecResult>((resolve, reject) => {
-        if (opts.timeoutMs !== undefined) {
-          timer = setTimeout(() => {
-            shell.abandon(killRemote);
-            reject(timeoutError(this.host, argv, opts.timeoutMs!));
-          }, opts.timeoutMs);
+      const result = (async () => {
+        if (opts.afterPrevious && previous && (await previous.result)?.code !== 0) throw new NotRunError();
+        await this.slot();
+        try {
+          return await this.run(cmd, argv, opts);
+        } finally {
+          this.release();
         }
-        shell.run(argv).then(resolve, reject);
-      });
-    } finally {
-      clearTimeout(timer);
-      this.giveBack(shell);
+      })();
+      this.previous = { shell: null, result: result.catch(() => null) };
+      return result;
     }
+    // behind the previous command, on its shell when it had one
+    const behind = opts.afterPrevious && previous ? previous : null;
+    const shellP = behind?.shell ?? this.takeShell();
+    const result = (async () => {
+      if (behind && !behind.shell && (await behind.result)?.code !== 0) throw new NotRunError();
+      const shell = await shellP;
+      this.held.set(shell, (this.held.get(shell) ?? 0) + 1);
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        return await this.tracked<ExecResult>((resolve, reject) => {
+          if (opts.timeoutMs !== undefined) {
+            timer = setTimeout(() => {
+              shell.abandon(killRemote);
+              reject(timeoutError(this.host, argv, opts.timeoutMs!));
+            }, opts.timeoutMs);
+          }
+          shell.run(argv, { ifLastOk: !!behind?.shell }).then(resolve, reject);
+        });
+      } finally {
+        clearTimeout(timer);
+        this.giveBack(shell);
+      }
+    })();
+    this.previous = { shell: shellP, result: result.catch(() => null) };
+    return result;
   }
 
   // Shells are a pool of their own, beside the channel slots: an idle one is
@@ -241,6 +257,9 @@ class SshTransport implements SshConnection {
   }
 
   private giveBack(shell: ShellSession): void {
+    const held = (this.held.get(shell) ?? 1) - 1;
+    if (held > 0) return void this.held.set(shell, held); // a command written behind still runs
+    this.held.delete(shell);
     if (!shell.alive || this.lost) return;
     const next = this.shellWaiters.shift();
     if (next) next.resolve(shell);
@@ -280,7 +299,7 @@ class SshTransport implements SshConnection {
   async put(data: Buffer, remotePath: string): Promise<void> {
     if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     if (this.lost) throw new UnreachableError(this.host, `${this.where}: ${this.lost}`);
-    this.sftp ??= (this.ssh.requestSFTP() as unknown as Promise<Sftp>).catch(() => null);
+    this.sftp ??= new Promise<Sftp | null>((resolve) => this.client.sftp((err, s) => resolve(err ? null : (s as Sftp))));
     const sftp = await this.sftp;
     if (!sftp) return this.putByCat(data, remotePath);
     await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, (err) =>
@@ -313,7 +332,7 @@ class SshTransport implements SshConnection {
     // a command still running was given up on (a wait after an interrupt): stop it on the host
     for (const shell of this.shells) if (!this.idleShells.includes(shell)) shell.abandon(killRemote);
     const closed = new Promise<void>((r) => this.client.once('close', () => r()));
-    this.ssh.dispose();
+    this.client.end();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000).unref())]);
   }
 
@@ -413,6 +432,22 @@ function killRemote(ch: Channel): void {
   } catch {
     /* the connection is going away anyway */
   }
+}
+
+// Resolves once the server accepted us; an error or a close before that rejects
+// (a close as ETIMEDOUT "No response", which describeConnectError names).
+function handshake(client: Ssh2Client, config: Record<string, unknown>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onClose = () => reject(Object.assign(new Error('No response from server'), { code: 'ETIMEDOUT' }));
+    client.on('error', reject);
+    client.once('close', onClose);
+    client.once('ready', () => {
+      client.removeListener('error', reject);
+      client.removeListener('close', onClose);
+      resolve();
+    });
+    client.connect(config);
+  });
 }
 
 // TCP first, on our own socket: errors get a clear name, and TCP_NODELAY halves the

@@ -14,6 +14,13 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** give up (and kill the remote program where possible) after this long */
   timeoutMs?: number;
+  /**
+   * Run right after the command this transport was given just before (in the
+   * same tick: wrappers pass it on at once), and only if that one exits 0;
+   * otherwise reject with NotRunError. Over SSH it is written to the host
+   * without waiting for the first one's answer: one round trip for both.
+   */
+  afterPrevious?: boolean;
 }
 
 export interface Transport {
@@ -26,6 +33,14 @@ export interface Transport {
   /** a TCP connection made from the host itself (127.0.0.1 is the host) */
   openTcp(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
+}
+
+/** An `afterPrevious` command that did not run: the command before it failed. */
+export class NotRunError extends Error {
+  constructor() {
+    super('not run: the command before it failed');
+    this.name = 'NotRunError';
+  }
 }
 
 /** A connection could not be made or was lost: the host is "unreachable". */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { startSshd, type Sshd } from '../../lab/sshd.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { connectSsh } from '../../src/transport/ssh.js';
-import { UnreachableError, type Transport } from '../../src/transport/transport.js';
+import { NotRunError, UnreachableError, type Transport } from '../../src/transport/transport.js';
 
 const HOSTILE = [
   'plain', 'with space', "single'quote", 'double"quote', '$(id)', '`id`', '; rm -rf /nonexistent', 'line\nbreak',
@@ -68,6 +68,28 @@ function contract(name: string, open: () => Promise<{ transport: Transport; clea
       await t.exec(['sleep', '10'], { timeoutMs: 300 }).catch((e: Error) => { err = e; });
       expect(err?.message).to.match(/timed out after 300 ms/);
       expect(Date.now() - started).to.be.below(3_000);
+      expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
+    });
+
+    it('runs a command given afterPrevious right after the one before, and only if that one exited 0', async () => {
+      const flag = join(dir, 'after-previous');
+      // given in the same tick: the second must still see what the first did
+      const first = t.exec(['sh', '-c', 'sleep 0.2; printf done > "$1"', 'sh', flag]);
+      const second = t.exec(['cat', flag], { afterPrevious: true });
+      expect((await first).code).to.equal(0);
+      expect((await second).stdout).to.equal('done');
+
+      const failing = t.exec(['sh', '-c', 'printf x > "$1"; exit 3', 'sh', flag]);
+      const skipped = t.exec(['sh', '-c', 'printf ran > "$1"', 'sh', flag], { afterPrevious: true });
+      expect((await failing).code).to.equal(3);
+      const err = await skipped.then(() => null, (e: Error) => e);
+      expect(err).to.be.instanceOf(NotRunError);
+      expect((await t.exec(['cat', flag])).stdout).to.equal('x');
+      // with stdin (an exec channel over SSH) too
+      const again = t.exec(['false']);
+      const withStdin = t.exec(['cat'], { stdin: 'in', afterPrevious: true });
+      expect((await again).code).to.equal(1);
+      expect(await withStdin.then(() => null, (e: Error) => e)).to.be.instanceOf(NotRunError);
       expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
     });
 
