@@ -219,11 +219,13 @@ class SshTransport implements SshConnection {
       this.previous = { shell: null, result: result.catch(() => null) };
       return result;
     }
-    // behind the previous command, on its shell when it had one
+    // Behind the previous command: on its shell, written at once; after an
+    // exec channel, once its result says it exited 0.
     const behind = opts.afterPrevious && previous ? previous : null;
-    const shellP = behind?.shell ?? this.takeShell();
+    const shellP = behind?.shell ?? (behind
+      ? behind.result.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.takeShell(); })
+      : this.takeShell());
     const result = (async () => {
-      if (behind && !behind.shell && (await behind.result)?.code !== 0) throw new NotRunError();
       const shell = await shellP;
       this.held.set(shell, (this.held.get(shell) ?? 0) + 1);
       let timer: NodeJS.Timeout | undefined;
