@@ -78,6 +78,24 @@ describe('hotswap apply on real nginx over SSH', function () {
     expect(readdirSync(join(fleet.hosts[0].binaryPath, '..')).filter((f) => f.includes('hotswap'))).to.deep.equal([]);
   });
 
+  it('leaves no uploaded build behind when the backup beside the upload fails, with on_failure rollback and stop', async () => {
+    fleet = await labFleet(2);
+    const before = fleet.hosts.map(hostState);
+    const steps = (await import('../../lab/fleet.js')).CANONICAL_STEPS.replace('backup: { keep: 3 }', 'backup: { keep: 3, dest: "/nonexistent-hotswap-dir/nginx.bak" }');
+    const rolled = await runCli(['apply', await fleet.writePlaybook(join(fleet.dir, 'a.yaml'), { steps, only: ['lab-1'] }), '--yes']);
+    expect(rolled.code, rolled.stderr).to.equal(1);
+    expect(rolled.stdout).to.match(/lab-1 +ok=0 changed=0 failed=0 rolled_back=1/);
+    const stopped = await runCli(['apply', await fleet.writePlaybook(join(fleet.dir, 'b.yaml'), { steps, only: ['lab-2'], extra: 'on_failure: stop' }), '--yes']);
+    expect(stopped.code, stopped.stderr).to.equal(1);
+    expect(stopped.stdout).to.match(/lab-2 +ok=0 changed=0 failed=1/);
+    for (const [i, h] of fleet.hosts.entries()) {
+      const after = hostState(h);
+      expect(after.pid, h.name).to.equal(before[i].pid);
+      expect(after.fileSha, h.name).to.equal(fleet.builds.old.sha256);
+      expect(readdirSync(join(h.binaryPath, '..')).filter((f) => f.includes('hotswap')), h.name).to.deep.equal([]);
+    }
+  });
+
   it('rolls back after WINCH when a health check fails: HUP old, QUIT new, old build serving', async () => {
     fleet = await labFleet(1);
     const before = hostState(fleet.hosts[0]);
