@@ -4,7 +4,8 @@
 // Every measurement runs against a fresh local lab fleet (real nginx hosts on
 // Debian's old build behind a private sshd on 127.0.0.1) that is stopped by pid
 // afterwards. Ratios are taken against baselines measured in the same run
-// (Ansible interleaved with hotswap, `node -e 0`, one plain `ssh host true`),
+// (Ansible and the floor, bench/floor.ts, interleaved with hotswap, `node -e 0`,
+// one plain `ssh host true`),
 // because shared machines are noisy. Traffic only goes to 127.0.0.1 and every
 // load is bounded in time and count.
 //
@@ -19,7 +20,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensurePackages, LAB_PACKAGES } from '../lab/packages.js';
 import { ensureBuilds } from '../lab/nginx-builds.js';
-import { ansibleRun, CLI, hotswapRun, isInterrupted, labFleet, ROOT, sshTrue, stopAllFleets, type AnsibleRun, type HotswapRun, type LoadMode } from './runs.js';
+import { ansibleRun, CLI, floorRun, hotswapRun, isInterrupted, labFleet, ROOT, sshTrue, stopAllFleets, type AnsibleRun, type FloorRun, type HotswapRun, type LoadMode } from './runs.js';
 import { renderConsole, renderMarkdown, type Results, type StartupRow } from './report.js';
 import { summarizeProfile } from './profile.js';
 import { unitCosts } from './unit-costs.js';
@@ -115,6 +116,7 @@ async function main(): Promise<number> {
     runs: RUNS,
     hotswap: new Map(),
     ansible: new Map(),
+    floor: new Map(),
     loads: [],
     profiles: [],
     startup: [],
@@ -125,7 +127,7 @@ async function main(): Promise<number> {
     totalS: 0,
     loadavgEnd: '',
   };
-  const keep = (r: HotswapRun | AnsibleRun) => {
+  const keep = (r: HotswapRun | AnsibleRun | FloorRun) => {
     results.problems.push(...r.problems);
     for (const p of r.problems) log(`  PROBLEM: ${p}`);
   };
@@ -133,9 +135,10 @@ async function main(): Promise<number> {
     log(`work dir ${work}; hotswap ${CLI}`);
     for (const hosts of SIZES) {
       results.hotswap.set(hosts, []);
+      results.floor.set(hosts, []);
       const withAnsible = ansible && ANSIBLE_SIZES.has(hosts);
       if (withAnsible) results.ansible.set(hosts, []);
-      // hotswap and Ansible alternate, so both see the same machine
+      // hotswap, Ansible and the floor alternate, so all see the same machine
       for (let i = 0; i < RUNS[hosts]; i++) {
         const h = await hotswapRun({ hosts, workDir: work });
         keep(h);
@@ -147,7 +150,10 @@ async function main(): Promise<number> {
           results.ansible.get(hosts)!.push(a);
           line += `, Ansible ${(a.m.wallMs / 1000).toFixed(2)} s`;
         }
-        log(line);
+        const f = await floorRun({ hosts, workDir: work });
+        keep(f);
+        results.floor.get(hosts)!.push(f);
+        log(`${line}, floor ${(f.m.wallMs / 1000).toFixed(2)} s`);
       }
     }
 

@@ -16,6 +16,7 @@ import { CpuAccount, max, measure, min, tail, untilNoChildren, type Measured } f
 export const ROOT = repoRoot();
 export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const HOOK = join(ROOT, 'dist', 'bench', 'census-hook.js');
+const FLOOR = join(ROOT, 'dist', 'bench', 'floor.js');
 export const ANSIBLE_DIR = join(ROOT, 'bench', 'ansible');
 
 /** Every run is bounded: a run past this is stopped and reported as failed. */
@@ -254,6 +255,36 @@ export async function hotswapRun(o: HotswapRunOptions): Promise<HotswapRun> {
     const census = o.census && existsSync(censusFile) ? (JSON.parse(readFileSync(censusFile, 'utf8')) as Census) : undefined;
     const profile = o.profile && existsSync(profDir) ? summarizeProfile(profDir) : undefined;
     return { hosts: o.hosts, m, hostSideCpuS, perHost, beforeRunMs, runMs, afterRunMs, upgraded, load, census, profile, problems };
+  } finally {
+    await stop();
+  }
+}
+
+export interface FloorRun {
+  hosts: number;
+  m: Measured;
+  hostSideCpuS: number;
+  problems: string[];
+}
+
+/** The floor (bench/floor.ts) on a fresh lab fleet: bare signals and waits over SSH, nothing checked. */
+export async function floorRun(o: { hosts: number; workDir: string }): Promise<FloorRun> {
+  const dir = join(o.workDir, `floor-${o.hosts}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { fleet, account, stop } = await labFleet(dir, o.hosts);
+  const problems: string[] = [];
+  try {
+    const before = await Promise.all(fleet.hosts.map((h) => h.masterPid()));
+    const spec = { port: fleet.sshd.port, user: fleet.user.name, identityFile: fleet.sshd.identityFile, knownHostsFile: fleet.sshd.knownHostsFile, pidFiles: fleet.hosts.map((h) => h.pidFile) };
+    const host0 = account?.seconds() ?? NaN;
+    const m = await measure([process.execPath, FLOOR, JSON.stringify(spec)], { timeFile: join(dir, 'time.txt'), timeoutMs: RUN_TIMEOUT_MS });
+    const hostSideCpuS = await hostSideSince(fleet, account, host0);
+    if (m.code !== 0) problems.push(`the floor run exited ${m.code} on ${o.hosts} hosts:\n${tail(m.stderr + m.stdout)}`);
+    // the same build again, under a new master
+    const renewed = await countUpgraded(fleet, before, fleet.builds.old.sha256);
+    if (renewed !== o.hosts) problems.push(`the floor run left only ${renewed} of ${o.hosts} hosts under a new master`);
+    return { hosts: o.hosts, m, hostSideCpuS, problems };
   } finally {
     await stop();
   }
