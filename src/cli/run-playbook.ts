@@ -1,6 +1,7 @@
 // What plan and apply share: load, select hosts, hash the builds, show what is
 // about to happen, run the fleet with the right reporters, print the recap.
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadPlaybook } from '../playbook/load.js';
@@ -100,6 +101,8 @@ export async function runPlaybook(args: CommandArgs, opts: RunOptions): Promise<
 
   let stopping = false;
   const abort = new AbortController();
+  // every host in flight listens (its wait, its upload): not a leak at 20 hosts at once
+  setMaxListeners(0, abort.signal);
   const inFlight = new Set<string>();
   events.on((e) => {
     if (e.type === 'host-start') inFlight.add(e.host);

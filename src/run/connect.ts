@@ -108,7 +108,7 @@ function releasing(t: Transport, release: () => Promise<void>): Transport {
   return {
     host: t.host,
     exec: (argv, opts) => t.exec(argv, opts),
-    put: (d, r) => t.put(d, r),
+    put: (d, r, o) => t.put(d, r, o),
     openTcp: (a, p) => t.openTcp(a, p),
     close: async () => {
       try {

@@ -76,7 +76,7 @@ export class HostRun {
   /** that closing line, once end() produced it */
   closingLine?: string;
   /** the new build's upload to its staged name, once started (see startUpload) */
-  upload?: Promise<void>;
+  upload?: { done: Promise<void>; stop: AbortController };
   /** a wait already written to the host behind its signal (see waitBehind) */
   ahead?: { step: number; result: Promise<WaitResult> };
 

@@ -4,7 +4,7 @@
 // before; HostRun.act() says which line goes before its next command.
 import type { Duplex } from 'node:stream';
 import { RemoteError } from '../steps/file-ops.js';
-import type { ExecOptions, ExecResult, Transport } from '../transport/transport.js';
+import type { ExecOptions, ExecResult, PutOptions, Transport } from '../transport/transport.js';
 
 type Line = { journal: string; text: string };
 
@@ -41,9 +41,9 @@ export class JournaledTransport implements Transport {
     return r;
   }
 
-  async put(data: Buffer, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void> {
     await this.flush();
-    return this.inner.put(data, remotePath);
+    return this.inner.put(data, remotePath, opts);
   }
 
   async openTcp(address: string, port: number): Promise<Duplex> {

@@ -16,7 +16,7 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
   const staged = stagedPath(dir, state.target, run.ctx.runId);
   try {
     await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}${run.dryRun ? ' (a private temp dir outside the nginx tree, removed after the checks)' : ''}`, async () => {
-      if (run.upload && state.staged === staged) return run.upload;
+      if (run.upload && state.staged === staged) return run.upload.done;
       state.staged = run.dryRun ? undefined : staged;
       await t.put(local.bytes, staged);
     });
@@ -75,13 +75,18 @@ export function startUpload(run: HostRun, spec: CopyBinaryStep): void {
   const local = run.ctx.binaries.get(spec.src);
   if (run.dryRun || !local || run.upload) return;
   run.state.staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
-  run.upload = run.t.put(local.bytes, run.state.staged);
-  run.upload.catch(() => undefined); // copy-binary reports it
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  run.ctx.abort?.addEventListener('abort', onAbort, { once: true });
+  const done = run.t.put(local.bytes, run.state.staged, { signal: stop.signal });
+  run.upload = { done, stop };
+  done.catch(() => undefined).finally(() => run.ctx.abort?.removeEventListener('abort', onAbort)); // copy-binary reports a failure
 }
 
-/** Removes the staged build unless it was renamed into place (an upload still under way is waited for first). */
+/** Removes the staged build unless it was renamed into place (an upload still under way is stopped first). */
 export async function discardStaged(run: HostRun): Promise<void> {
-  await run.upload?.catch(() => undefined);
+  run.upload?.stop.abort();
+  await run.upload?.done.catch(() => undefined);
   if (run.state.staged) await removeFile(run.t, run.state.staged).catch(() => undefined);
   run.state.staged = undefined;
 }

@@ -26,7 +26,8 @@ export async function signal(run: HostRun, step: Step): Promise<string> {
     const next = PHASE_AFTER[`${send}/${to}`];
     if (next) state.phase = next;
     const sending = sendSignal(run.t, send, pid!);
-    waitBehind(run);
+    // the next wait goes right behind this signal's command (sendSignal sends none for a pid it rejects)
+    if (Number.isSafeInteger(pid) && pid! > 1) waitBehind(run);
     const r = await sending;
     if (!r.ok) throw new StepFailure(`${send} not sent to pid ${pid}: ${r.message}`);
   }, undefined);

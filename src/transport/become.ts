@@ -3,7 +3,7 @@
 // write and are moved into place with privilege.
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import { UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { UnreachableError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
 
 export interface BecomeOptions {
   /** the sudo password, used only when sudo asks for one */
@@ -82,12 +82,12 @@ class SudoTransport implements Transport {
     return { ok: false, why: sudoFailure(r) };
   }
 
-  async put(data: Buffer, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void> {
     const made = await this.inner.exec(['sh', '-c', TEMP]);
     const temp = made.stdout.trim();
     if (made.code !== 0 || !temp.startsWith('/')) throw new Error(`${this.host}: cannot make a temp file for the upload: ${made.stderr.trim() || `exit ${made.code}`}`);
     try {
-      await this.inner.put(data, temp);
+      await this.inner.put(data, temp, opts);
       const r = await this.exec(['sh', '-c', PLACE, 'hotswap', temp, remotePath]);
       if (r.code !== 0) throw new Error(`${this.host}: cannot move the upload to ${remotePath}: ${r.stderr.trim() || `exit ${r.code}`}`);
     } catch (e) {

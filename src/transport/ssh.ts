@@ -12,7 +12,7 @@ import { timeoutError } from './local.js';
 import { commandLine } from './quote.js';
 import { ssh2, type Ssh2Client } from './ssh2.js';
 import { SHELL_COMMAND, ShellSession, type ShellChannel } from './shell-session.js';
-import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
 
 export type SshOptions = {
   /** the host's name in the playbook (or a bastion as written in the jump list) */
@@ -66,6 +66,8 @@ type Channel = NodeJS.ReadWriteStream & {
   on(ev: string, cb: (...a: any[]) => void): Channel;
 };
 type Sftp = {
+  once(ev: 'close', cb: () => void): void;
+  removeListener(ev: 'close', cb: () => void): void;
   open(path: string, flags: string, attrs: { mode: number }, cb: (err: Error | undefined, handle: Buffer) => void): void;
   fchmod(handle: Buffer, mode: number, cb: (err?: Error) => void): void;
   write(handle: Buffer, data: Buffer, offset: number, length: number, position: number, cb: (err?: Error) => void): void;
@@ -94,9 +96,13 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
   const known = await readAllKnownHosts(knownFiles, opts.globalKnownHostsFiles ?? [], unreachable)
     .catch((e: Error) => { if (opts.hostKeyChecking === 'off') return { text: '', entries: [] }; throw e; });
   // TCP first: the server accepts and starts its side of the session while the
-  // keys are read (and, on the first connection, ssh2 is loaded).
+  // keys are read (and, on the first connection, ssh2 is loaded). A socket
+  // that did not survive that (a reset, or the server's LoginGraceTime passed
+  // during a passphrase prompt) is replaced by a new one below.
   const opening = opts.sock ? Promise.resolve(opts.sock) : openSocket(opts, unreachable);
-  opening.catch(() => undefined); // awaited below
+  let lostEarly = false;
+  const keep = () => void (lostEarly = true); // kept, not thrown: ssh2 has no listener on it yet
+  opening.then((s) => s.on('error', keep).once('close', keep), () => undefined);
   let auth: Auth;
   try {
     auth = await prepareAuth({
@@ -134,7 +140,12 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
 
   // the handshake's time counts from here: a passphrase typed at a prompt is not part of it
   const started = Date.now();
-  const sock = await opening;
+  let sock = await opening;
+  sock.off('error', keep).off('close', keep);
+  if (lostEarly && !opts.sock) {
+    sock.destroy();
+    sock = await openSocket(opts, unreachable);
+  }
   const client = new (ssh2().Client)();
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
@@ -229,17 +240,23 @@ class SshTransport implements SshConnection {
       const shell = await shellP;
       this.held.set(shell, (this.held.get(shell) ?? 0) + 1);
       let timer: NodeJS.Timeout | undefined;
+      let settled = false;
       try {
         return await this.tracked<ExecResult>((resolve, reject) => {
-          if (opts.timeoutMs !== undefined) {
+          // a command written behind another is timed from when that one is done
+          const arm = () => {
+            if (settled || opts.timeoutMs === undefined) return;
             timer = setTimeout(() => {
               shell.abandon(killRemote);
               reject(timeoutError(this.host, argv, opts.timeoutMs!));
             }, opts.timeoutMs);
-          }
+          };
+          if (behind?.shell) void behind.result.then(arm);
+          else arm();
           shell.run(argv, { ifLastOk: !!behind?.shell }).then(resolve, reject);
         });
       } finally {
+        settled = true;
         clearTimeout(timer);
         this.giveBack(shell);
       }
@@ -298,13 +315,19 @@ class SshTransport implements SshConnection {
     }
   }
 
-  async put(data: Buffer, remotePath: string): Promise<void> {
+  async put(data: Buffer, remotePath: string, opts: PutOptions = {}): Promise<void> {
     if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     if (this.lost) throw new UnreachableError(this.host, `${this.where}: ${this.lost}`);
-    this.sftp ??= new Promise<Sftp | null>((resolve) => this.client.sftp((err, s) => resolve(err ? null : (s as Sftp))));
-    const sftp = await this.sftp;
+    const opening = (this.sftp ??= new Promise<Sftp | null>((resolve) => this.client.sftp((err, s) => {
+      if (err) return resolve(null);
+      const sftp = s as Sftp;
+      // a session that ended (its sftp-server died) is not reused: the next upload opens another
+      sftp.once('close', () => { if (this.sftp === opening) this.sftp = null; });
+      resolve(sftp);
+    })));
+    const sftp = await opening;
     if (!sftp) return this.putByCat(data, remotePath);
-    await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, (err) =>
+    await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, opts.signal, (err) =>
       err ? reject(new Error(`${this.host}: upload to ${remotePath} failed: ${err.message}`)) : resolve()));
   }
 
@@ -389,25 +412,51 @@ class SshTransport implements SshConnection {
   }
 }
 
-// One SFTP open, then the mode, every WRITE and the close sent without waiting
-// for each other's answers (the server handles them in order): the upload
-// costs one round trip plus the transfer, not one per 32 KiB. The mode is set
-// before any byte lands, also on a file that already existed.
-function upload(sftp: Sftp, data: Buffer, path: string, done: (err?: Error) => void): void {
+/** WRITEs in flight at once (up to 256 KiB each): a channel window's worth, so a host holds a bounded copy of the build. */
+const WRITES_IN_FLIGHT = 8;
+
+// One SFTP open, then the mode and the WRITEs sent without waiting for each
+// other's answers (the server handles them in order), a few in flight at a
+// time, then the close: about one round trip plus the transfer, not one per
+// 32 KiB. The mode is set before any byte lands, also on a file that already
+// existed. An abort stops issuing writes and closes the file once those in
+// flight are answered; a session that closes fails the upload at once.
+function upload(sftp: Sftp, data: Buffer, path: string, signal: AbortSignal | undefined, done: (err?: Error) => void): void {
+  let finished = false;
+  const finish = (err?: Error) => {
+    if (finished) return;
+    finished = true;
+    sftp.removeListener('close', onClose);
+    done(err);
+  };
+  const onClose = () => finish(new Error('the SFTP session closed'));
+  sftp.once('close', onClose);
   sftp.open(path, 'w', { mode: 0o600 }, (err, handle) => {
-    if (err) return done(err);
+    if (err) return finish(err);
     const chunk = Math.max(4096, Math.min(sftp._maxWriteLen ?? 32_768, 256 * 1024));
+    let next = 0;
+    let inFlight = 1; // the fchmod
     let first: Error | undefined;
-    let left = 1;
+    let closing = false;
+    const pump = () => {
+      while (!first && !signal?.aborted && next < data.length && inFlight < WRITES_IN_FLIGHT) {
+        const off = next;
+        next += chunk;
+        inFlight++;
+        sftp.write(handle, data, off, Math.min(chunk, data.length - off), off, answered);
+      }
+      if (inFlight > 0 || closing) return;
+      closing = true;
+      if (!first && next < data.length) first = new Error('interrupted');
+      sftp.close(handle, (e) => finish(first ?? e));
+    };
     const answered = (e?: Error) => {
+      inFlight--;
       first ??= e;
-      if (--left === 0) sftp.close(handle, (e2) => done(first ?? e2));
+      pump();
     };
     sftp.fchmod(handle, 0o600, answered);
-    for (let off = 0; off < data.length; off += chunk) {
-      left++;
-      sftp.write(handle, data, off, Math.min(chunk, data.length - off), off, answered);
-    }
+    pump();
   });
 }
 

@@ -29,10 +29,15 @@ export interface Transport {
   /** argv is quoted by commandLine(); never pass a preformatted shell line */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** write these bytes to a file at an absolute path on the host (mode 0600 until changed) */
-  put(data: Buffer, remotePath: string): Promise<void>;
+  put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void>;
   /** a TCP connection made from the host itself (127.0.0.1 is the host) */
   openTcp(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;
+}
+
+export interface PutOptions {
+  /** stop sending (the file is left partial, for the caller to remove) and reject */
+  signal?: AbortSignal;
 }
 
 /** An `afterPrevious` command that did not run: the command before it failed. */

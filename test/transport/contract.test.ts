@@ -93,6 +93,13 @@ function contract(name: string, open: () => Promise<{ transport: Transport; clea
       expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
     });
 
+    it('times a command given afterPrevious from when the one before it is done', async () => {
+      const slow = t.exec(['sh', '-c', 'sleep 0.5; printf slow'], { timeoutMs: 5_000 });
+      const quick = t.exec(['printf', 'quick'], { afterPrevious: true, timeoutMs: 300 });
+      expect((await slow).stdout).to.equal('slow');
+      expect((await quick).stdout).to.equal('quick');
+    });
+
     it('runs many commands at once over one transport', async () => {
       const results = await Promise.all(Array.from({ length: 25 }, (_, i) => t.exec(['printf', '%s', String(i)])));
       expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 25 }, (_, i) => String(i)));

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -209,6 +209,24 @@ describe('ssh transport: connecting and host keys', function () {
       await t.close();
     } finally {
       await bare.stop();
+    }
+  });
+
+  it('put stops on an abort: it rejects soon, leaves the partial file to the caller, and the session uploads again', async () => {
+    const t = await connectSsh(opts());
+    try {
+      const stop = new AbortController();
+      const remote = file('aborted');
+      const data = Buffer.alloc(64 * 1024 * 1024, 1);
+      const put = t.put(data, remote, { signal: stop.signal });
+      setTimeout(() => stop.abort(), 20);
+      const err = await put.then(() => null, (e: Error) => e);
+      expect(err?.message).to.match(/upload to .* failed: interrupted/);
+      expect((await stat(remote)).size).to.be.below(data.length);
+      await t.put(Buffer.from('ok'), remote);
+      expect(await readFile(remote, 'utf8')).to.equal('ok');
+    } finally {
+      await t.close();
     }
   });
 
