@@ -34,6 +34,14 @@ describe('hotswap apply on real nginx over SSH', function () {
     expect(r.stdout).to.match(/total +ok=0 changed=3 failed=0/);
   });
 
+  it('upgrades 12 hosts at once without a Node warning on stderr (each host in flight listens for an interrupt)', async () => {
+    fleet = await labFleet(12);
+    const r = await runCli(['apply', await fleet.writePlaybook(join(fleet.dir, 'fleet.yaml')), '--yes']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/total +ok=0 changed=12 failed=0/);
+    expect(r.stderr).not.to.match(/Warning|\(node:\d+\)/);
+  });
+
   it('drops no request among new connections during the upgrade', async () => {
     fleet = await labFleet(1);
     const h = fleet.hosts[0];
