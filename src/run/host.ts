@@ -6,7 +6,7 @@ import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import { gatherFacts, type HostFacts } from '../nginx/facts.js';
-import { UnreachableError, type Transport } from '../transport/transport.js';
+import { NotRunError, UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
 import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
@@ -70,7 +70,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       }
     }
     const factsStart = Date.now();
-    const [facts] = await Promise.all([factsBehindLock ?? gatherFacts(t, paths), journal ? undefined : readJournal(t, n).then((j) => (journal = j))]);
+    // a plan reads the journal behind the facts: one shell, one round trip
+    const [facts] = await Promise.all([factsBehindLock ?? gatherFacts(t, paths), journal ? undefined : readJournal(t, n, { afterPrevious: true }).then((j) => (journal = j), notRunIsFine)]);
     ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - factsStart });
     // A run that was cut off mid-upgrade left the truth in the journal: never start over blindly.
     const previous = lastRun(journal ?? []);
@@ -162,6 +163,12 @@ async function rollBack(run: HostRun, why: string, finish: Finish): Promise<Host
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: false, ms: Date.now() - started, message });
     return run.end(finish('rollback_failed', message));
   }
+}
+
+/** A command skipped because the one before it failed: that one's error is the one to report. */
+function notRunIsFine(e: unknown): undefined {
+  if (e instanceof NotRunError) return undefined;
+  throw e;
 }
 
 const BACKOFF_MS = [500, 1000, 2000, 4000];

@@ -4,8 +4,8 @@
 // `status` and `rollback` read it back.
 import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
-import type { Transport } from '../transport/transport.js';
-import { sh } from '../steps/file-ops.js';
+import type { ExecOptions, Transport } from '../transport/transport.js';
+import { RemoteError, sh } from '../steps/file-ops.js';
 import type { Phase, UpgradeState } from './host-run.js';
 
 export interface JournalEntry {
@@ -37,9 +37,10 @@ export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit
   await sh(t, APPEND, [journalPath(nginx), journalLine(entry)]);
 }
 
-export async function readJournal(t: Transport, nginx: NginxPaths): Promise<JournalEntry[]> {
-  const out = await sh(t, '[ -f "$1" ] && tail -n 400 -- "$1" || true', [journalPath(nginx)]);
-  return parseJournal(out);
+export async function readJournal(t: Transport, nginx: NginxPaths, opts: ExecOptions = {}): Promise<JournalEntry[]> {
+  const r = await t.exec(['sh', '-c', '[ -f "$1" ] && tail -n 400 -- "$1" || true', 'hotswap', journalPath(nginx)], { timeoutMs: 60_000, ...opts });
+  if (r.code !== 0) throw new RemoteError(`cannot read the journal ${journalPath(nginx)}: ${r.stderr.trim() || `exit ${r.code}`}`, r.code);
+  return parseJournal(r.stdout);
 }
 
 export function parseJournal(text: string): JournalEntry[] {
