@@ -5,7 +5,7 @@
 import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
 import type { ExecOptions, Transport } from '../transport/transport.js';
-import { RemoteError, sh } from '../steps/file-ops.js';
+import { sh } from '../steps/file-ops.js';
 import type { Phase, UpgradeState } from './host-run.js';
 
 export interface JournalEntry {
@@ -38,9 +38,7 @@ export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit
 }
 
 export async function readJournal(t: Transport, nginx: NginxPaths, opts: ExecOptions = {}): Promise<JournalEntry[]> {
-  const r = await t.exec(['sh', '-c', '[ -f "$1" ] && tail -n 400 -- "$1" || true', 'hotswap', journalPath(nginx)], { timeoutMs: 60_000, ...opts });
-  if (r.code !== 0) throw new RemoteError(`cannot read the journal ${journalPath(nginx)}: ${r.stderr.trim() || `exit ${r.code}`}`, r.code);
-  return parseJournal(r.stdout);
+  return parseJournal(await sh(t, '[ -f "$1" ] && tail -n 400 -- "$1" || true', [journalPath(nginx)], opts));
 }
 
 export function parseJournal(text: string): JournalEntry[] {

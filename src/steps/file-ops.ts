@@ -3,7 +3,7 @@
 // A file is only ever replaced by rename(2) from a temp file in the same
 // directory: `cp` over a running binary fails (ETXTBSY) and a half-written
 // binary must never be exec'd.
-import type { Transport } from '../transport/transport.js';
+import type { ExecOptions, Transport } from '../transport/transport.js';
 
 export class RemoteError extends Error {
   constructor(message: string, readonly code: number | null) {
@@ -12,8 +12,8 @@ export class RemoteError extends Error {
   }
 }
 
-export async function sh(t: Transport, script: string, args: readonly string[], timeoutMs = 60_000): Promise<string> {
-  const r = await t.exec(['sh', '-c', script, 'hotswap', ...args], { timeoutMs });
+export async function sh(t: Transport, script: string, args: readonly string[], opts: ExecOptions = {}): Promise<string> {
+  const r = await t.exec(['sh', '-c', script, 'hotswap', ...args], { timeoutMs: 60_000, ...opts });
   if (r.code !== 0) throw new RemoteError((r.stderr.trim() || r.stdout.trim() || `exit code ${r.code}`).split('\n').slice(-5).join('; '), r.code);
   return r.stdout;
 }

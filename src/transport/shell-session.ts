@@ -59,11 +59,6 @@ export class ShellSession {
     return this.ended === null;
   }
 
-  /** commands written and not answered yet */
-  get queued(): number {
-    return this.pending.length;
-  }
-
   /** Runs argv; with `ifLastOk`, only if the command written before it exits 0 (else rejects with NotRunError). */
   run(argv: readonly string[], opts: { ifLastOk?: boolean } = {}): Promise<ExecResult> {
     if (this.ended) return Promise.reject(new Error(this.ended));
