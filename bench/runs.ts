@@ -165,6 +165,14 @@ export function labFleet(dir: string, hosts: number, accounted = true): Promise<
   return up;
 }
 
+/** An empty folder `name` under the work dir, and an accounted lab fleet in it. */
+async function freshFleet(workDir: string, name: string, hosts: number) {
+  const dir = join(workDir, name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return { dir, ...(await labFleet(dir, hosts)) };
+}
+
 /** Host-side CPU seconds used since `from`, once every SSH session has ended. */
 async function hostSideSince(fleet: LabFleet, account: CpuAccount | null, from: number): Promise<number> {
   if (!account) return NaN;
@@ -191,10 +199,7 @@ async function countUpgraded(fleet: LabFleet, before: (number | null)[], sha: st
 }
 
 export async function hotswapRun(o: HotswapRunOptions): Promise<HotswapRun> {
-  const dir = join(o.workDir, `hotswap-${o.hosts}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const { fleet, account, stop } = await labFleet(dir, o.hosts);
+  const { dir, fleet, account, stop } = await freshFleet(o.workDir, `hotswap-${o.hosts}`, o.hosts);
   const problems: string[] = [];
   try {
     const playbook = await fleet.writePlaybook(join(dir, 'playbook.yaml'));
@@ -269,10 +274,7 @@ export interface FloorRun {
 
 /** The floor (bench/floor.ts) on a fresh lab fleet: bare signals and waits over SSH, nothing checked. */
 export async function floorRun(o: { hosts: number; workDir: string }): Promise<FloorRun> {
-  const dir = join(o.workDir, `floor-${o.hosts}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
-  const { fleet, account, stop } = await labFleet(dir, o.hosts);
+  const { dir, fleet, account, stop } = await freshFleet(o.workDir, `floor-${o.hosts}`, o.hosts);
   const problems: string[] = [];
   try {
     const before = await Promise.all(fleet.hosts.map((h) => h.masterPid()));
@@ -325,13 +327,10 @@ export function ansibleInventory(fleet: LabFleet, controlDir: string): string {
 }
 
 export async function ansibleRun(o: { hosts: number; workDir: string; ansiblePlaybook: string }): Promise<AnsibleRun> {
-  const dir = join(o.workDir, `ansible-${o.hosts}`);
-  rmSync(dir, { recursive: true, force: true });
-  mkdirSync(dir, { recursive: true });
+  const { dir, fleet, account, stop } = await freshFleet(o.workDir, `ansible-${o.hosts}`, o.hosts);
   // (a unix socket path has a 108-byte limit: the work dir is short)
   const controlDir = join(dir, 'cp');
   mkdirSync(controlDir);
-  const { fleet, account, stop } = await labFleet(dir, o.hosts);
   const problems: string[] = [];
   try {
     const inventory = join(dir, 'inventory.yml');
