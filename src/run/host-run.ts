@@ -11,6 +11,7 @@ import { appendJournal, journalLine, journalPath, type JournalEntry } from './jo
 import { JournaledTransport } from './journaled.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
+import type { Upload } from '../steps/copy-binary.js';
 
 /** How far the upgrade got: decides the compensation on failure. */
 export type Phase = 'clean' | 'replaced' | 'usr2' | 'winch' | 'quit' | 'done';
@@ -76,7 +77,7 @@ export class HostRun {
   /** that closing line, once end() produced it */
   closingLine?: string;
   /** the new build's upload to its staged name, once started (see startUpload) */
-  upload?: { done: Promise<void>; stop: AbortController };
+  upload?: Upload;
   /** a wait already written to the host behind its signal (see waitBehind) */
   ahead?: { step: number; result: Promise<WaitResult> };
 

@@ -10,7 +10,7 @@ import { NotRunError, UnreachableError, type Transport } from '../transport/tran
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
 import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
-import { discardStaged, startUpload } from '../steps/copy-binary.js';
+import { discardStaged, dropUpload, startUpload, uploadEarly, type Upload } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
 import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
@@ -49,6 +49,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   const connectMs = Date.now() - connectStart;
   let locked = false;
   let run: HostRun | undefined;
+  // the new build, sent while the lock and the facts are read (see uploadEarly)
+  let early: Promise<Upload | undefined> | undefined;
   try {
     const n = host.nginx;
     const paths = { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log };
@@ -59,6 +61,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       const taking = takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
       factsBehindLock = gatherFacts(t, paths, { afterPrevious: true });
       factsBehindLock.catch(() => undefined); // not run, or not wanted, when the lock was not taken
+      early = uploadEarly(t, ctx, host, taking).catch(() => undefined);
       try {
         const taken = await taking;
         locked = true;
@@ -97,7 +100,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     }
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'));
     if (refusals.length) return finish('refused', refusals.join('; '));
-    if (copy) startUpload(run, copy);
+    if (copy) await startUpload(run, copy, await early);
 
     for (; nextStep < host.steps.length; nextStep++) {
       const stepStart = Date.now();
@@ -123,6 +126,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   } finally {
     // an upload never renamed into place (a step before copy-binary failed, on_failure: stop)
     if (run?.state.staged) await discardStaged(run).catch(() => undefined);
+    const sent = await early;
+    if (sent && sent !== run?.upload) await dropUpload(t, sent).catch(() => undefined);
     if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId, run?.closingLine).catch(() => undefined);
     await (run?.t ?? t).close().catch(() => undefined);
   }

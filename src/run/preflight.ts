@@ -4,7 +4,7 @@ import type { HostFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 
 // room for the upload and the backup, and some to spare for logs
-const DISK_MARGIN = 16 * 1024 * 1024;
+export const DISK_MARGIN = 16 * 1024 * 1024;
 
 export function preflightRefusals(f: HostFacts, upload: LocalBinary | undefined, backs: boolean): string[] {
   const reasons = [...f.blockers];

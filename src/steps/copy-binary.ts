@@ -1,7 +1,11 @@
 // copy-binary: upload beside the old binary, check it, rename it into place.
 import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
-import { Refusal, short, StepFailure, type HostRun } from '../run/host-run.js';
+import type { ResolvedHost } from '../playbook/resolved.js';
+import { Refusal, short, StepFailure, type HostRun, type RunContext } from '../run/host-run.js';
+import type { LocalBinary } from '../run/local-binary.js';
+import { DISK_MARGIN } from '../run/preflight.js';
+import type { Transport } from '../transport/transport.js';
 import { checkStaged, RemoteError, removeFile, renameInto, sh } from './file-ops.js';
 import { compareBuilds, parseNginxV } from './build-compat.js';
 
@@ -65,22 +69,66 @@ function configArgs(a: { prefix?: string; conf?: string; globals?: string }): st
 
 const stagedPath = (dir: string, target: string, runId: string) => `${dir}/.${basename(target)}.hotswap-${runId}`;
 
+/** The new build on its way to its staged name; stop() leaves a partial file for dropUpload. */
+export interface Upload {
+  staged: string;
+  done: Promise<void>;
+  stop: AbortController;
+}
+
+function beginUpload(t: Transport, local: LocalBinary, staged: string, abort: AbortSignal | undefined): Upload {
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  abort?.addEventListener('abort', onAbort, { once: true });
+  const done = t.put(local.bytes, staged, { signal: stop.signal });
+  done.catch(() => undefined).finally(() => abort?.removeEventListener('abort', onAbort)); // copy-binary reports a failure
+  return { staged, done, stop };
+}
+
+/** Stops an upload and removes what it wrote. */
+export async function dropUpload(t: Transport, u: Upload): Promise<void> {
+  u.stop.abort();
+  await u.done.catch(() => undefined);
+  await removeFile(t, u.staged);
+}
+
 /**
- * An apply starts the upload to the staged name as soon as the host passed
- * its pre-flight checks, so that it overlaps the steps before copy-binary
+ * An apply sends the new build while the host's lock is taken and its facts
+ * are read, on the connection's SFTP session beside the shell: nothing waits
+ * for it until copy-binary. It goes beside the configured binary once the
+ * lock is held, and only when statvfs shows room for it, the backup and the
+ * margin pre-flight asks for; else (no statvfs, little room, sudo) the upload
+ * starts after pre-flight, as startUpload. The host's pre-flight still
+ * decides: a refused or skipped host has the file removed (see runHost).
+ */
+export async function uploadEarly(t: Transport, ctx: RunContext, host: ResolvedHost, locked: Promise<unknown>): Promise<Upload | undefined> {
+  const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
+  const local = copy ? ctx.binaries.get(copy.src) : undefined;
+  if (ctx.dryRun || !local || !t.freeBytes) return undefined;
+  const target = host.nginx.binary;
+  let timer: NodeJS.Timeout | undefined;
+  // an SFTP session that never opens must not hold the host up: then pre-flight decides
+  const free = Promise.race([t.freeBytes(dirname(target)), new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 2_000); })]);
+  await locked;
+  const room = await free.finally(() => clearTimeout(timer));
+  if (room === undefined || room < 2 * local.size + DISK_MARGIN || ctx.stopping?.()) return undefined;
+  return beginUpload(t, local, stagedPath(dirname(target), target, ctx.runId), ctx.abort);
+}
+
+/**
+ * Once the host passed pre-flight: the upload started early when it goes to
+ * the staged name of the binary the master really runs, else a new one
+ * (dropping the early one), so that it overlaps the steps before copy-binary
  * (the backup); copy-binary then only waits for it. Nothing live is touched:
  * the staged file is a new name, renamed into place by copy-binary alone.
  */
-export function startUpload(run: HostRun, spec: CopyBinaryStep): void {
+export async function startUpload(run: HostRun, spec: CopyBinaryStep, early: Upload | undefined): Promise<void> {
   const local = run.ctx.binaries.get(spec.src);
   if (run.dryRun || !local || run.upload) return;
-  run.state.staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
-  const stop = new AbortController();
-  const onAbort = () => stop.abort();
-  run.ctx.abort?.addEventListener('abort', onAbort, { once: true });
-  const done = run.t.put(local.bytes, run.state.staged, { signal: stop.signal });
-  run.upload = { done, stop };
-  done.catch(() => undefined).finally(() => run.ctx.abort?.removeEventListener('abort', onAbort)); // copy-binary reports a failure
+  const staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
+  if (early && early.staged !== staged) await dropUpload(run.t, early);
+  run.state.staged = staged;
+  run.upload = early?.staged === staged ? early : beginUpload(run.t, local, staged, run.ctx.abort);
 }
 
 /** Removes the staged build unless it was renamed into place (an upload still under way is stopped first). */

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { open } from 'node:fs/promises';
+import { open, statfs } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -89,6 +89,11 @@ export class LocalTransport implements Transport {
     } finally {
       await fh.close();
     }
+  }
+
+  async freeBytes(dir: string): Promise<number | undefined> {
+    const st = await statfs(dir).catch(() => undefined);
+    return st ? st.bavail * st.bsize : undefined;
   }
 
   // Like a closed SSH connection: what still runs (a wait given up on after

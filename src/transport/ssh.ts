@@ -72,6 +72,8 @@ type Sftp = {
   fchmod(handle: Buffer, mode: number, cb: (err?: Error) => void): void;
   write(handle: Buffer, data: Buffer, offset: number, length: number, position: number, cb: (err?: Error) => void): void;
   close(handle: Buffer, cb: (err?: Error) => void): void;
+  /** OpenSSH's statvfs@openssh.com; throws at once when the server does not offer it */
+  ext_openssh_statvfs(path: string, cb: (err: Error | undefined, st: { f_frsize: number | bigint; f_bavail: number | bigint }) => void): void;
   /** the largest WRITE the server takes (OpenSSH's limits@openssh.com), as ssh2 learnt it */
   _maxWriteLen?: number;
 };
@@ -318,6 +320,27 @@ class SshTransport implements SshConnection {
   async put(data: Buffer, remotePath: string, opts: PutOptions = {}): Promise<void> {
     if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     if (this.lost) throw new UnreachableError(this.host, `${this.where}: ${this.lost}`);
+    const sftp = await this.sftpSession();
+    if (!sftp) return this.putByCat(data, remotePath);
+    await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, opts.signal, (err) =>
+      err ? reject(new Error(`${this.host}: upload to ${remotePath} failed: ${err.message}`)) : resolve()));
+  }
+
+  // statvfs over SFTP: the sftp-server answers it, no process is started on the host.
+  async freeBytes(dir: string): Promise<number | undefined> {
+    const sftp = this.lost ? null : await this.sftpSession();
+    if (!sftp) return undefined;
+    return this.tracked<number | undefined>((resolve) => {
+      try {
+        sftp.ext_openssh_statvfs(dir, (err, st) => resolve(err ? undefined : Number(st.f_bavail) * Number(st.f_frsize)));
+      } catch {
+        resolve(undefined); // a server without the extension
+      }
+    }).catch(() => undefined);
+  }
+
+  // One SFTP session per connection, opened on first use; null when the server has no SFTP.
+  private sftpSession(): Promise<Sftp | null> {
     const opening = (this.sftp ??= new Promise<Sftp | null>((resolve) => this.client.sftp((err, s) => {
       if (err) return resolve(null);
       const sftp = s as Sftp;
@@ -325,10 +348,7 @@ class SshTransport implements SshConnection {
       sftp.once('close', () => { if (this.sftp === opening) this.sftp = null; });
       resolve(sftp);
     })));
-    const sftp = await opening;
-    if (!sftp) return this.putByCat(data, remotePath);
-    await this.tracked<void>((resolve, reject) => upload(sftp, data, remotePath, opts.signal, (err) =>
-      err ? reject(new Error(`${this.host}: upload to ${remotePath} failed: ${err.message}`)) : resolve()));
+    return opening;
   }
 
   // Without SFTP on the server: stream the bytes into `cat` (same result, mode 0600).

@@ -30,6 +30,12 @@ export interface Transport {
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
   /** write these bytes to a file at an absolute path on the host (mode 0600 until changed) */
   put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void>;
+  /**
+   * Bytes free to an unprivileged writer in the file system that holds this
+   * directory, asked without starting a process on the host; undefined when
+   * the host cannot tell (no SFTP, no statvfs, no such directory).
+   */
+  freeBytes?(dir: string): Promise<number | undefined>;
   /** a TCP connection made from the host itself (127.0.0.1 is the host) */
   openTcp(address: string, port: number): Promise<Duplex>;
   close(): Promise<void>;

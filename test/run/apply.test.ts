@@ -1,10 +1,10 @@
 import { expect } from 'chai';
-import { chmodSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { LabFleet } from '../../lab/fleet.js';
 import { runLoad } from '../../lab/load.js';
 import { runCli } from '../cli/run-cli.js';
-import { expectServingOld, hostState, labFleet } from './lab-helpers.js';
+import { expectServingOld, hostState, labFleet, leftovers } from './lab-helpers.js';
 
 describe('hotswap apply on real nginx over SSH', function () {
   this.timeout(120_000);
@@ -83,7 +83,7 @@ describe('hotswap apply on real nginx over SSH', function () {
     const after = hostState(fleet.hosts[0]);
     expect(after.pid).to.equal(before.pid);
     expect(after.fileSha).to.equal(fleet.builds.old.sha256);
-    expect(readdirSync(join(fleet.hosts[0].binaryPath, '..')).filter((f) => f.includes('hotswap'))).to.deep.equal([]);
+    expect(leftovers(fleet.hosts[0])).to.deep.equal([]);
   });
 
   it('leaves no uploaded build behind when the backup beside the upload fails, with on_failure rollback and stop', async () => {
@@ -100,7 +100,7 @@ describe('hotswap apply on real nginx over SSH', function () {
       const after = hostState(h);
       expect(after.pid, h.name).to.equal(before[i].pid);
       expect(after.fileSha, h.name).to.equal(fleet.builds.old.sha256);
-      expect(readdirSync(join(h.binaryPath, '..')).filter((f) => f.includes('hotswap')), h.name).to.deep.equal([]);
+      expect(leftovers(h), h.name).to.deep.equal([]);
     }
   });
 
@@ -124,6 +124,8 @@ describe('hotswap apply on real nginx over SSH', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/total +ok=2 changed=0/);
     expect(fleet.hosts.map(hostState)).to.deep.equal(first);
+    // the build was sent while the facts were read, then found already running: removed
+    for (const h of fleet.hosts) expect(leftovers(h), h.name).to.deep.equal([]);
   });
 
   it('refuses to change hosts without a terminal unless --yes, and changes nothing', async () => {

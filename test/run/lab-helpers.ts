@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { expect } from 'chai';
 import { startLabFleet, type LabFleet } from '../../lab/fleet.js';
 
@@ -14,6 +14,11 @@ export function sha256File(path: string): string {
 }
 
 /** What runs on a lab host now, read from /proc as the test sees it. */
+/** hotswap's files beside the binary that must not outlive a run: staged uploads, temp copies (not backups). */
+export function leftovers(h: { binaryPath: string }): string[] {
+  return readdirSync(dirname(h.binaryPath)).filter((f) => f.includes('hotswap'));
+}
+
 export function hostState(h: { pidFile: string; binaryPath: string }) {
   const pid = Number(readFileSync(h.pidFile, 'utf8').trim());
   const exeSha = sha256File(`/proc/${pid}/exe`);

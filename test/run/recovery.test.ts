@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { CANONICAL_STEPS, type LabFleet } from '../../lab/fleet.js';
 import { startSshd } from '../../lab/sshd.js';
 import { CLI, runCli, type CliResult } from '../cli/run-cli.js';
-import { expectServingOld, hostState, labFleet } from './lab-helpers.js';
+import { expectServingOld, hostState, labFleet, leftovers } from './lab-helpers.js';
 import { holdConnection } from '../../lab/load.js';
 
 
@@ -65,6 +65,7 @@ describe('safety and recovery on real nginx', function () {
     const second = await runCli(['apply', file, '--yes']);
     expect(second.code).to.equal(4);
     expect(second.stdout).to.match(new RegExp(`locked: .*hotswap\\.lock is held by .*@${hostname()} \\(pid ${run.child.pid}, apply\\)`));
+    expect(leftovers(fleet!.hosts[0]), 'a run refused by the lock uploads nothing').to.deep.equal([]);
 
     run.child.kill('SIGKILL');
     await run.done;
@@ -80,6 +81,7 @@ describe('safety and recovery on real nginx', function () {
     const blind = await runCli(['apply', file, '--yes', '--break-lock']);
     expect(blind.code).to.equal(4);
     expect(blind.stdout).to.match(/an interrupted run .* left this host mid-upgrade, in phase "usr2" while: send WINCH .*hotswap rollback/);
+    expect(leftovers(fleet!.hosts[0]), 'the upload sent beside the lock and facts is removed from a refused host').to.deep.equal([]);
 
     const rb = await runCli(['rollback', file, '--yes', '--break-lock']);
     expect(rb.code, rb.stdout + rb.stderr).to.equal(0);
