@@ -1,8 +1,13 @@
-// ssh2, loaded on first use rather than at start-up: it takes 60-80 ms to
+// ssh2, loaded on first use rather than at start-up: it takes 50-70 ms to
 // load, which a command that connects nowhere never pays, and which the first
 // connection spends while its TCP connect is already under way (see
-// connectSsh). ssh2 ships no types in this repo: these are the shapes used.
+// connectSsh). Only the client's modules are loaded, not ssh2's index (its
+// server, HTTP agents and key generator). The bundle (scripts/bundle.ts)
+// drops the createRequire line below so that these require() calls are
+// bundled. ssh2 ships no types in this repo: these are the shapes used.
 import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
 
 /** ssh2's parsed key (only what is used here). */
 export type ParsedKey = { type: string; getPublicSSH(): Buffer; isPrivateKey(): boolean };
@@ -28,5 +33,9 @@ type Ssh2 = {
 let loaded: Ssh2 | undefined;
 
 export function ssh2(): Ssh2 {
-  return (loaded ??= createRequire(import.meta.url)('ssh2') as Ssh2);
+  return (loaded ??= {
+    Client: require('ssh2/lib/client.js'),
+    utils: { parseKey: require('ssh2/lib/protocol/keyParser.js').parseKey },
+    OpenSSHAgent: require('ssh2/lib/agent.js').OpenSSHAgent,
+  });
 }
