@@ -291,7 +291,8 @@ export function renderMarkdown(res: Results): string {
   out.push('The CPU profiles sample wall time on the main thread. On loopback a socket write also runs the receiving side in the');
   out.push('kernel and wakes the lab\'s sshd, which often takes the CPU right then: at 10 hosts most of `native writeBuffer` (under');
   out.push('ssh2\'s socket handler, `client.js:771`) is the hosts\' work landing on hotswap\'s samples. The CPU column of the wall-time');
-  out.push('table (rusage) is hotswap\'s own.', '');
+  out.push('table (rusage) is hotswap\'s own. These runs start from tsc\'s modules, not the bundles the timed runs use (the census wraps');
+  out.push('ssh2 as loaded from node_modules), so their start-up is slower than the timed runs\'.', '');
   for (const p of res.profiles) {
     const c = census(p);
     out.push(`### ${p.hosts} host${p.hosts > 1 ? 's' : ''} (one run with \`--cpu-prof\` and the round-trip census; wall ${secs(p.m.wallMs)})`, '');

@@ -14,7 +14,10 @@ import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { CpuAccount, max, measure, min, tail, untilNoChildren, type Measured } from './util.js';
 
 export const ROOT = repoRoot();
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'start.js');
+// tsc's modules, with ssh2 loaded from node_modules: the census hook wraps that
+// ssh2, which the shipped bundle (CLI) carries inside it
+const CLI_MODULES = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const HOOK = join(ROOT, 'dist', 'bench', 'census-hook.js');
 const FLOOR = join(ROOT, 'dist', 'bench', 'floor.js');
 export const ANSIBLE_DIR = join(ROOT, 'bench', 'ansible');
@@ -222,7 +225,7 @@ export async function hotswapRun(o: HotswapRunOptions): Promise<HotswapRun> {
     if (loads.length) await new Promise((r) => setTimeout(r, 300));
 
     const host0 = account?.seconds() ?? NaN;
-    const m = await measure([process.execPath, ...nodeArgs, CLI, 'apply', playbook, '--yes', '--json'], {
+    const m = await measure([process.execPath, ...nodeArgs, o.census ? CLI_MODULES : CLI, 'apply', playbook, '--yes', '--json'], {
       env: { ...process.env, ...(o.census ? { HOTSWAP_BENCH_CENSUS: censusFile } : {}) },
       timeFile: join(dir, 'time.txt'),
       timeoutMs: RUN_TIMEOUT_MS,

@@ -1,32 +1,118 @@
-// Bundles the CLI (run by `npm run build`, after tsc): dist/src/cli/main.js,
-// the `bin`, is replaced by an esbuild bundle of src/cli/main.ts with yaml
-// and listr2 inside it, so a start reads a handful of files instead of
-// some 200 small ones. Each command stays a chunk of its own
-// (dist/src/cli/chunks/), loaded only when it runs. Every other file under
-// dist/src is tsc's output, for the tests that import it.
-//
-// ssh2 stays outside: it loads native bindings (sshcrypto.node, cpu-features)
-// from paths relative to its own files.
-import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+// Bundles the CLI (run by `npm run build`, after tsc) into
+// dist/src/cli/bundle/, where dist/src/cli/start.js (the `bin`) runs it from
+// (see src/cli/bundles.ts):
+//   main.cjs      the command line: arguments, help, errors
+//   validate.cjs  `hotswap validate`
+//   fleet.cjs     plan, apply, status and rollback, with ssh2 inside
+//   listr.cjs     the progress display on a terminal
+// yaml, listr2 and ssh2's JavaScript are inside the bundles; ssh2's native
+// binding and cpu-features (optional) load from node_modules at run time.
+// Each bundle gets a V8 code cache (NAME.cjs.cache) of every function in it,
+// compiled here and nothing run; it is checked to be accepted before the
+// build passes. Every other file under dist/src is tsc's output, for the tests.
+import { build, type BuildOptions, type Plugin } from 'esbuild';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import type { Script } from 'node:vm';
+import { compileBundle } from '../src/cli/bundles.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const chunks = `${root}dist/src/cli/chunks`;
-rmSync(chunks, { recursive: true, force: true });
+const out = `${root}dist/src/cli/bundle`;
+rmSync(out, { recursive: true, force: true });
+rmSync(`${root}dist/src/cli/chunks`, { recursive: true, force: true }); // an older layout
 
-await build({
+const FLEET_COMMANDS = ['plan', 'apply', 'status', 'rollback'];
+
+// An import that crosses from one bundle to another becomes a small module
+// of this bundle whose body is require('./NAME.cjs'), which the loader
+// resolves to the sibling bundle (an import() of an external file would stay
+// an ES import, which a bundle run by the loader cannot make). The error
+// classes that main.cjs tells apart with instanceof (exit.ts, problem.ts)
+// exist once, in main.cjs, and the other bundles take them from it.
+const SHARED = ['src/cli/exit.ts', 'src/playbook/problem.ts'];
+
+function crossings(bundle: string): Plugin {
+  return {
+    name: 'hotswap-bundles',
+    setup(b) {
+      const cross = (to: string, member?: string) => ({ path: member ? `${to}.${member}` : to, namespace: 'crossing' });
+      b.onResolve({ filter: /^\.\/[\w-]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
+      b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (a) => {
+        const target = relative(root, resolve(a.resolveDir, a.path)).replace(/\.js$/, '.ts');
+        if (bundle !== 'main' && SHARED.includes(target)) return cross('main');
+        if (bundle === 'main' && a.importer.endsWith('/src/cli/main.ts')) {
+          const name = /^src\/cli\/(validate|plan|apply|status|rollback)\.ts$/.exec(target)?.[1];
+          if (name) return name === 'validate' ? cross('validate') : cross('fleet', name);
+        }
+        if (target === 'src/report/listr.ts' && bundle !== 'listr') return cross('listr');
+        return undefined;
+      });
+      b.onLoad({ filter: /.*/, namespace: 'crossing' }, (a) => {
+        const [to, member] = a.path.split('.');
+        return { contents: `module.exports = require('./${to}.cjs')${member ? `.${member}` : ''};`, loader: 'js', resolveDir: root };
+      });
+      // ssh2's require() calls go into the bundle: drop the createRequire that tsc's output needs
+      b.onLoad({ filter: /\/src\/transport\/ssh2\.ts$/ }, (a) => {
+        const line = 'const require = createRequire(import.meta.url);\n';
+        const text = readFileSync(a.path, 'utf8');
+        if (!text.includes(line)) throw new Error(`${a.path}: expected the line ${JSON.stringify(line)}`);
+        return { contents: text.replace(line, ''), loader: 'ts' };
+      });
+      // ssh2's native binding stays a file of the ssh2 package, found from node_modules
+      b.onResolve({ filter: /\.node$/ }, (a) => {
+        const at = `${a.resolveDir}/${a.path}`.split('/node_modules/').pop()!;
+        return { path: at.replace(/\/\.\//g, '/'), external: true };
+      });
+    },
+  };
+}
+
+const common: BuildOptions = {
   absWorkingDir: root,
-  entryPoints: { main: 'src/cli/main.ts' },
-  outdir: 'dist/src/cli',
-  chunkNames: 'chunks/[name]-[hash]',
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['ssh2'],
-  // the bundled CommonJS packages call require(): give the ES module one
-  banner: { js: "import { createRequire as __hotswapRequire } from 'node:module';\nconst require = __hotswapRequire(import.meta.url);" },
+  external: ['cpu-features'],
+  // version.ts finds package.json from its own place: the bundle's
+  define: { 'import.meta.url': '__hotswapUrl' },
+  banner: { js: "const __hotswapUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
-});
+};
+
+const entry = (name: string, contents: string) => ({ stdin: { contents, resolveDir: root, sourcefile: `${name}.ts`, loader: 'ts' as const }, outfile: `${out}/${name}.cjs`, plugins: [crossings(name)] });
+await Promise.all([
+  // main.cjs also exports the shared classes, for the other bundles
+  build({ ...common, ...entry('main', `${SHARED.map((f) => `export * from './${f}';`).join('\n')}\nimport './src/cli/main.ts';`) }),
+  build({ ...common, ...entry('validate', "export * from './src/cli/validate.ts';") }),
+  build({ ...common, ...entry('listr', "export * from './src/report/listr.ts';") }),
+  build({ ...common, ...entry('fleet', FLEET_COMMANDS.map((c) => `export * as ${c} from './src/cli/${c}.ts';`).join('\n')) }),
+]);
+
+const BUNDLES = ['main', 'validate', 'fleet', 'listr'];
+for (const name of BUNDLES) {
+  const file = `${out}/${name}.cjs`;
+  // every function compiled now, not on first call: the cache holds them all.
+  // The cache records the flags in force when it is made: the default ones again.
+  setFlagsFromString('--no-lazy');
+  let script: Script;
+  try {
+    script = compileBundle(file);
+  } finally {
+    setFlagsFromString('--lazy');
+  }
+  writeFileSync(`${file}.cache`, script.createCachedData());
+}
+
+// Checked in a process of its own: this one may keep what it compiled, and would accept anything.
+const check = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  import { readFileSync } from 'node:fs';
+  import { compileBundle } from ${JSON.stringify(`${root}dist/src/cli/bundles.js`)};
+  for (const name of ${JSON.stringify(BUNDLES)}) {
+    const file = ${JSON.stringify(out)} + '/' + name + '.cjs';
+    if (compileBundle(file, readFileSync(file + '.cache')).cachedDataRejected) { console.error(file + '.cache: V8 rejects it'); process.exitCode = 1; }
+  }`], { stdio: 'inherit' });
+if (check.status !== 0) throw new Error('the code caches just made are not accepted by this Node');
