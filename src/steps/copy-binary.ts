@@ -6,7 +6,7 @@ import { Refusal, short, StepFailure, type HostRun, type RunContext } from '../r
 import type { LocalBinary } from '../run/local-binary.js';
 import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
-import { checkStaged, RemoteError, removeFile, renameInto, sh } from './file-ops.js';
+import { checkStaged, RemoteError, removeFile, renameInto, sh, type ConfigTest } from './file-ops.js';
 import { compareBuilds, parseNginxV } from './build-compat.js';
 
 export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
@@ -25,12 +25,12 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
       await t.put(local.bytes, staged);
     });
     const m = run.facts.master;
-    const test = spec.test_config === false || !m?.args ? null : { cwd: m.cwd ?? '/', args: configArgs(m.args) };
+    const test = configTest(run, spec);
     let out: string;
     try {
       out = await run.check(
         `check its sha256${run.dryRun ? '' : ', give it the owner and mode of ' + state.target}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
-        () => checkStaged(t, staged, local.sha256, run.dryRun ? null : state.target, m ? `/proc/${m.pid}/exe` : null, test),
+        () => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkBuild(run, spec, local, staged)),
       );
     } catch (err) {
       if (err instanceof RemoteError && err.code === 12) throw new Refusal(`the new build rejects the running config (nginx -t): ${err.message}`);
@@ -62,6 +62,17 @@ function checkCompat(run: HostRun, out: string): void {
   if (refusals.length) throw new Refusal(refusals.join('; '));
 }
 
+/** The staged build's sha256, owner and mode, `-V` beside the running build's, and `-t` with the master's arguments. */
+function checkBuild(run: HostRun, spec: CopyBinaryStep, local: LocalBinary, staged: string): Promise<string> {
+  const m = run.facts.master;
+  return checkStaged(run.t, staged, local.sha256, run.dryRun ? null : run.state.target, m ? `/proc/${m.pid}/exe` : null, configTest(run, spec));
+}
+
+function configTest(run: HostRun, spec: CopyBinaryStep): ConfigTest | null {
+  const m = run.facts.master;
+  return spec.test_config === false || !m?.args ? null : { cwd: m.cwd ?? '/', args: configArgs(m.args) };
+}
+
 /** The running master's -p/-c/-g, for `nginx -t` against the config it runs. */
 function configArgs(a: { prefix?: string; conf?: string; globals?: string }): string[] {
   return [...(a.prefix ? ['-p', a.prefix] : []), ...(a.conf ? ['-c', a.conf] : []), ...(a.globals ? ['-g', a.globals] : [])];
@@ -74,6 +85,8 @@ export interface Upload {
   staged: string;
   done: Promise<void>;
   stop: AbortController;
+  /** copy-binary's check of it, started once it is sent (see startUpload) */
+  checked?: Promise<string>;
 }
 
 function beginUpload(t: Transport, local: LocalBinary, staged: string, abort: AbortSignal | undefined): Upload {
@@ -128,7 +141,12 @@ export async function startUpload(run: HostRun, spec: CopyBinaryStep, early: Upl
   const staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
   if (early && early.staged !== staged) await dropUpload(run.t, early);
   run.state.staged = staged;
-  run.upload = early?.staged === staged ? early : beginUpload(run.t, local, staged, run.ctx.abort);
+  const upload = (run.upload = early?.staged === staged ? early : beginUpload(run.t, local, staged, run.ctx.abort));
+  // Checked as soon as it is sent, on a shell of its own beside the steps
+  // before copy-binary (the backup): it only reads, and touches nothing but
+  // the staged file. copy-binary takes its result.
+  upload.checked = upload.done.then(() => checkBuild(run, spec, local, staged));
+  upload.checked.catch(() => undefined); // copy-binary reports it; a host that stops before has it removed
 }
 
 /** Removes the staged build unless it was renamed into place (an upload still under way is stopped first). */
