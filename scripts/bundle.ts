@@ -3,7 +3,8 @@
 // (see src/cli/bundles.ts):
 //   main.cjs      the command line: arguments, help, errors
 //   validate.cjs  `hotswap validate`
-//   fleet.cjs     plan, apply, status and rollback, with ssh2 inside
+//   fleet.cjs     plan, apply, status and rollback
+//   ssh2.cjs      ssh2's client, loaded on the first connection
 //   listr.cjs     the progress display on a terminal
 // yaml, listr2 and ssh2's JavaScript are inside the bundles; ssh2's native
 // binding and cpu-features (optional) load from node_modules at run time.
@@ -33,6 +34,9 @@ const FLEET_COMMANDS = ['plan', 'apply', 'status', 'rollback'];
 // classes that main.cjs tells apart with instanceof (exit.ts, problem.ts)
 // exist once, in main.cjs, and the other bundles take them from it.
 const SHARED = ['src/cli/exit.ts', 'src/playbook/problem.ts'];
+// ssh2.cjs: what src/transport/ssh2.ts requires, by name; loaded on the first
+// connection, while its TCP connect is under way
+const SSH2_MODULES: Record<string, string> = { 'ssh2/lib/client.js': 'client', 'ssh2/lib/protocol/keyParser.js': 'keyParser', 'ssh2/lib/agent.js': 'agent' };
 
 function crossings(bundle: string): Plugin {
   return {
@@ -49,6 +53,11 @@ function crossings(bundle: string): Plugin {
         }
         if (target === 'src/report/listr.ts' && bundle !== 'listr') return cross('listr');
         return undefined;
+      });
+      // ssh2's modules, as src/transport/ssh2.ts asks for them
+      b.onResolve({ filter: /^ssh2\/lib\// }, (a) => {
+        const member = SSH2_MODULES[a.path];
+        return bundle !== 'ssh2' && member ? cross('ssh2', member) : undefined;
       });
       b.onLoad({ filter: /.*/, namespace: 'crossing' }, (a) => {
         const [to, member] = a.path.split('.');
@@ -83,16 +92,17 @@ const common: BuildOptions = {
   logLevel: 'warning',
 };
 
-const entry = (name: string, contents: string) => ({ stdin: { contents, resolveDir: root, sourcefile: `${name}.ts`, loader: 'ts' as const }, outfile: `${out}/${name}.cjs`, plugins: [crossings(name)] });
+const entry = (name: string, contents: string, loader: 'ts' | 'js' = 'ts') => ({ stdin: { contents, resolveDir: root, sourcefile: `${name}.${loader}`, loader }, outfile: `${out}/${name}.cjs`, plugins: [crossings(name)] });
 await Promise.all([
   // main.cjs also exports the shared classes, for the other bundles
   build({ ...common, ...entry('main', `${SHARED.map((f) => `export * from './${f}';`).join('\n')}\nimport './src/cli/main.ts';`) }),
   build({ ...common, ...entry('validate', "export * from './src/cli/validate.ts';") }),
   build({ ...common, ...entry('listr', "export * from './src/report/listr.ts';") }),
   build({ ...common, ...entry('fleet', FLEET_COMMANDS.map((c) => `export * as ${c} from './src/cli/${c}.ts';`).join('\n')) }),
+  build({ ...common, ...entry('ssh2', `module.exports = { ${Object.entries(SSH2_MODULES).map(([path, name]) => `${name}: require('${path}')`).join(', ')} };`, 'js') }),
 ]);
 
-const BUNDLES = ['main', 'validate', 'fleet', 'listr'];
+const BUNDLES = ['main', 'validate', 'fleet', 'listr', 'ssh2'];
 for (const name of BUNDLES) {
   const file = `${out}/${name}.cjs`;
   // every function compiled now, not on first call: the cache holds them all.

@@ -4,8 +4,9 @@
 // no compile cache of its own, and compiling is most of what a start costs
 // beyond Node's: an apply compiled ssh2, yaml and the run code at every
 // start. The bundles are `main` (the command line), `validate`, `fleet`
-// (plan, apply, status, rollback and ssh2) and `listr` (progress on a
-// terminal), each loaded only when needed.
+// (plan, apply, status, rollback), `ssh2` (loaded on the first connection,
+// while its TCP connect is under way) and `listr` (progress on a terminal),
+// each loaded only when needed.
 //
 // V8 takes a cache only for the exact source, V8 version and flags it was
 // made with; any other (another Node, NODE_OPTIONS with V8 flags) is

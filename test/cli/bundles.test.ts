@@ -9,19 +9,23 @@ import { runCli } from './run-cli.js';
 const BUNDLES = fileURLToPath(new URL('../../dist/src/cli/bundle/', import.meta.url));
 
 describe('the shipped CLI: bundles with code caches', () => {
-  it('has the four bundles, each with a code cache that this Node accepts', () => {
+  it('has the five bundles, each with a code cache that this Node accepts', () => {
     const names = readdirSync(BUNDLES).filter((f) => f.endsWith('.cjs')).sort();
-    expect(names).to.deep.equal(['fleet.cjs', 'listr.cjs', 'main.cjs', 'validate.cjs']);
+    expect(names).to.deep.equal(['fleet.cjs', 'listr.cjs', 'main.cjs', 'ssh2.cjs', 'validate.cjs']);
     for (const name of names) {
       const script = compileBundle(join(BUNDLES, name), readFileSync(join(BUNDLES, `${name}.cache`)));
       expect(script.cachedDataRejected, name).to.equal(false);
     }
   });
 
-  it('carries ssh2 inside the fleet bundle and loads only its native binding from node_modules', () => {
+  it('carries ssh2 in a bundle of its own, which loads only its native binding from node_modules', () => {
     const fleet = readFileSync(join(BUNDLES, 'fleet.cjs'), 'utf8');
-    expect(fleet).to.include('require("ssh2/lib/protocol/crypto/build/Release/sshcrypto.node")');
-    expect(fleet).not.to.match(/require\("ssh2(\/lib\/(client|agent)\.js|\/lib\/protocol\/keyParser\.js)?"\)/);
+    expect(fleet).to.include('require("./ssh2.cjs").client');
+    expect(fleet).not.to.match(/require\("ssh2/);
+    expect(fleet).not.to.include('node_modules/ssh2/lib/client.js');
+    const ssh2 = readFileSync(join(BUNDLES, 'ssh2.cjs'), 'utf8');
+    expect(ssh2).to.include('require("ssh2/lib/protocol/crypto/build/Release/sshcrypto.node")');
+    expect(ssh2).not.to.match(/require\("ssh2(\/lib\/(client|agent)\.js|\/lib\/protocol\/keyParser\.js)?"\)/);
   });
 
   it('runs a bundle whose cache V8 rejects (another Node, a damaged file) by compiling it as usual', () => {
@@ -48,7 +52,7 @@ describe('the shipped CLI: bundles with code caches', () => {
     const usage = await runCli(['apply', '/nonexistent/fleet.yaml', '--concurrency', '0']);
     expect(usage.code).to.equal(2);
     expect(usage.stderr).to.equal('hotswap: --concurrency takes a whole number of hosts, at least 1 (got "0")\n');
-    for (const name of ['validate.cjs', 'fleet.cjs', 'listr.cjs']) {
+    for (const name of ['validate.cjs', 'fleet.cjs', 'listr.cjs', 'ssh2.cjs']) {
       expect(readFileSync(join(BUNDLES, name), 'utf8'), name).not.to.match(/\b(CliError|PlaybookError) = class\b/);
     }
   });
