@@ -1,6 +1,7 @@
 // One host, start to finish: connect, lock, read facts and the journal,
 // refuse or skip, run the steps, roll back on failure, an interrupt or a lost
 // link. Every path ends in exactly one result, with the lock released.
+import { dirname } from 'node:path';
 import { stepLabel, runStep } from '../steps/index.js';
 import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
@@ -98,9 +99,10 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     if (upload && m?.isNginxMaster && !facts.upgradeInProgress && m.exeSha256 === upload.sha256) {
       return finish('ok', `already running sha256 ${short(upload.sha256)}`);
     }
-    const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'));
+    const sent = await early;
+    const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'), sent !== undefined && dirname(sent.staged) === dirname(facts.binary.path));
     if (refusals.length) return finish('refused', refusals.join('; '));
-    if (copy) await startUpload(run, copy, await early);
+    if (copy) await startUpload(run, copy, sent);
 
     for (; nextStep < host.steps.length; nextStep++) {
       const stepStart = Date.now();

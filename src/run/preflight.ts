@@ -6,12 +6,18 @@ import type { LocalBinary } from './local-binary.js';
 // room for the upload and the backup, and some to spare for logs
 export const DISK_MARGIN = 16 * 1024 * 1024;
 
-export function preflightRefusals(f: HostFacts, upload: LocalBinary | undefined, backs: boolean): string[] {
+/**
+ * `sent`: the upload was already under way beside the binary while the facts
+ * were read (see uploadEarly, which checked the room for it): the free space
+ * the facts saw may already lack it, so it is not counted again.
+ */
+export function preflightRefusals(f: HostFacts, upload: LocalBinary | undefined, backs: boolean, sent = false): string[] {
   const reasons = [...f.blockers];
   if (upload && f.binary.dirFreeBytes !== undefined) {
-    const need = upload.size + (backs ? f.binary.size ?? 0 : 0) + DISK_MARGIN;
+    const need = (sent ? 0 : upload.size) + (backs ? f.binary.size ?? 0 : 0) + DISK_MARGIN;
     if (f.binary.dirFreeBytes < need) {
-      reasons.push(`not enough disk space beside ${f.binary.path}: ${mib(f.binary.dirFreeBytes)} free, ${mib(need)} needed for the upload${backs ? ' and the backup' : ''}`);
+      const what = [...(sent ? [] : ['the upload']), ...(backs ? ['the backup'] : [])].join(' and ') || 'the margin';
+      reasons.push(`not enough disk space beside ${f.binary.path}: ${mib(f.binary.dirFreeBytes)} free, ${mib(need)} needed for ${what}`);
     }
   }
   return reasons;

@@ -3,6 +3,7 @@ import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import { Refusal, short, StepFailure, type HostRun, type RunContext } from '../run/host-run.js';
+import type { JournalEntry } from '../run/journal.js';
 import type { LocalBinary } from '../run/local-binary.js';
 import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
@@ -92,6 +93,7 @@ export interface Upload {
 function beginUpload(t: Transport, local: LocalBinary, staged: string, abort: AbortSignal | undefined): Upload {
   const stop = new AbortController();
   const onAbort = () => stop.abort();
+  if (abort?.aborted) stop.abort(); // interrupted already: the put stops at once
   abort?.addEventListener('abort', onAbort, { once: true });
   const done = t.put(local.bytes, staged, { signal: stop.signal });
   done.catch(() => undefined).finally(() => abort?.removeEventListener('abort', onAbort)); // copy-binary reports a failure
@@ -106,26 +108,34 @@ export async function dropUpload(t: Transport, u: Upload): Promise<void> {
 }
 
 /**
- * An apply sends the new build while the host's lock is taken and its facts
- * are read, on the connection's SFTP session beside the shell: nothing waits
- * for it until copy-binary. It goes beside the configured binary once the
- * lock is held, and only when statvfs shows room for it, the backup and the
- * margin pre-flight asks for; else (no statvfs, little room, sudo) the upload
+ * An apply sends the new build while the host's facts are read, on the
+ * connection's SFTP session beside the shell: nothing waits for it until
+ * copy-binary. It goes beside the configured binary once the lock is held,
+ * and only when statvfs shows room for it twice over (it and a backup of
+ * about its size) and the margin pre-flight keeps, and when the host's
+ * journal does not say its last run left it on this very build (a re-run
+ * then sends nothing). Else (no statvfs, little room, sudo) the upload
  * starts after pre-flight, as startUpload. The host's pre-flight still
  * decides: a refused or skipped host has the file removed (see runHost).
  */
-export async function uploadEarly(t: Transport, ctx: RunContext, host: ResolvedHost, locked: Promise<unknown>): Promise<Upload | undefined> {
+export async function uploadEarly(t: Transport, ctx: RunContext, host: ResolvedHost, locked: Promise<{ journal: JournalEntry[] }>): Promise<Upload | undefined> {
   const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
   const local = copy ? ctx.binaries.get(copy.src) : undefined;
   if (ctx.dryRun || !local || !t.freeBytes) return undefined;
   const target = host.nginx.binary;
   let timer: NodeJS.Timeout | undefined;
-  // an SFTP session that never opens must not hold the host up: then pre-flight decides
-  const free = Promise.race([t.freeBytes(dirname(target)), new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 2_000); })]);
-  await locked;
-  const room = await free.finally(() => clearTimeout(timer));
-  if (room === undefined || room < 2 * local.size + DISK_MARGIN || ctx.stopping?.()) return undefined;
-  return beginUpload(t, local, stagedPath(dirname(target), target, ctx.runId), ctx.abort);
+  try {
+    // an SFTP session that never opens must not hold the host up: then pre-flight decides
+    const free = Promise.race([t.freeBytes(dirname(target)), new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), 2_000); })]);
+    const { journal } = await locked;
+    const room = await free;
+    const last = [...journal].reverse().find((e) => e.event === 'end');
+    if (last && (last.result === 'changed' || last.result === 'ok') && last.state.newSha === local.sha256) return undefined;
+    if (room === undefined || room < 2 * local.size + DISK_MARGIN || ctx.stopping?.()) return undefined;
+    return beginUpload(t, local, stagedPath(dirname(target), target, ctx.runId), ctx.abort);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -18,4 +18,14 @@ describe('pre-flight refusals', () => {
     const [reason] = preflightRefusals(facts, build, true);
     expect(reason).to.match(/^not enough disk space beside .*: 5\.0 MiB free, \d+\.\d MiB needed for the upload and the backup$/);
   });
+
+  it('does not count an upload already sent beside the binary while the facts were read', () => {
+    // room for the backup and the margin, not for the upload on top: the upload may already be in the free space seen
+    const need = (FACTS.binary.size ?? 0) + 16 * 1024 * 1024;
+    const facts = { ...FACTS, binary: { ...FACTS.binary, dirFreeBytes: need + build.size / 2 } };
+    expect(preflightRefusals(facts, build, true)).to.have.length(1);
+    expect(preflightRefusals(facts, build, true, true)).to.deep.equal([]);
+    const [reason] = preflightRefusals({ ...facts, binary: { ...facts.binary, dirFreeBytes: 1024 * 1024 } }, build, true, true);
+    expect(reason).to.match(/MiB needed for the backup$/);
+  });
 });
