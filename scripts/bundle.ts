@@ -18,7 +18,7 @@ import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import type { Script } from 'node:vm';
-import { compileBundle } from '../src/cli/bundles.js';
+import { cacheFile, compileBundle } from '../src/cli/bundles.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const out = `${root}dist/src/cli/bundle`;
@@ -105,24 +105,25 @@ await Promise.all([
 const BUNDLES = ['main', 'validate', 'fleet', 'listr', 'ssh2'];
 for (const name of BUNDLES) {
   const file = `${out}/${name}.cjs`;
+  const bytes = readFileSync(file);
   // every function compiled now, not on first call: the cache holds them all.
   // The cache records the flags in force when it is made: the default ones again.
   setFlagsFromString('--no-lazy');
   let script: Script;
   try {
-    script = compileBundle(file);
+    script = compileBundle(file, bytes.toString('utf8'));
   } finally {
     setFlagsFromString('--lazy');
   }
-  writeFileSync(`${file}.cache`, script.createCachedData());
+  writeFileSync(`${file}.cache`, cacheFile(bytes, script));
 }
 
 // Checked in a process of its own: this one may keep what it compiled, and would accept anything.
 const check = spawnSync(process.execPath, ['--input-type=module', '-e', `
-  import { readFileSync } from 'node:fs';
-  import { compileBundle } from ${JSON.stringify(`${root}dist/src/cli/bundles.js`)};
+  import { compileBundle, readBundle } from ${JSON.stringify(`${root}dist/src/cli/bundles.js`)};
   for (const name of ${JSON.stringify(BUNDLES)}) {
     const file = ${JSON.stringify(out)} + '/' + name + '.cjs';
-    if (compileBundle(file, readFileSync(file + '.cache')).cachedDataRejected) { console.error(file + '.cache: V8 rejects it'); process.exitCode = 1; }
+    const { source, cache } = readBundle(file);
+    if (!cache || compileBundle(file, source, cache).cachedDataRejected) { console.error(file + '.cache: not used'); process.exitCode = 1; }
   }`], { stdio: 'inherit' });
 if (check.status !== 0) throw new Error('the code caches just made are not accepted by this Node');

@@ -3,7 +3,7 @@ import { copyFileSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { compileBundle, loadBundle } from '../../src/cli/bundles.js';
+import { compileBundle, loadBundle, readBundle } from '../../src/cli/bundles.js';
 import { runCli } from './run-cli.js';
 
 const BUNDLES = fileURLToPath(new URL('../../dist/src/cli/bundle/', import.meta.url));
@@ -13,8 +13,9 @@ describe('the shipped CLI: bundles with code caches', () => {
     const names = readdirSync(BUNDLES).filter((f) => f.endsWith('.cjs')).sort();
     expect(names).to.deep.equal(['fleet.cjs', 'listr.cjs', 'main.cjs', 'ssh2.cjs', 'validate.cjs']);
     for (const name of names) {
-      const script = compileBundle(join(BUNDLES, name), readFileSync(join(BUNDLES, `${name}.cache`)));
-      expect(script.cachedDataRejected, name).to.equal(false);
+      const { source, cache } = readBundle(join(BUNDLES, name));
+      expect(cache, name).to.be.instanceOf(Buffer);
+      expect(compileBundle(join(BUNDLES, name), source, cache).cachedDataRejected, name).to.equal(false);
     }
   });
 
@@ -31,12 +32,51 @@ describe('the shipped CLI: bundles with code caches', () => {
   it('runs a bundle whose cache V8 rejects (another Node, a damaged file) by compiling it as usual', () => {
     const dir = mkdtempSync(join(tmpdir(), 'hotswap-bundles-'));
     try {
-      copyFileSync(join(BUNDLES, 'listr.cjs'), join(dir, 'listr.cjs'));
-      writeFileSync(join(dir, 'listr.cjs.cache'), Buffer.alloc(4096, 7));
-      expect(compileBundle(join(dir, 'listr.cjs'), readFileSync(join(dir, 'listr.cjs.cache'))).cachedDataRejected).to.equal(true);
+      const bytes = readFileSync(join(BUNDLES, 'listr.cjs'));
+      writeFileSync(join(dir, 'listr.cjs'), bytes);
+      // the right digest, then what V8 cannot use
+      const good = readFileSync(join(BUNDLES, 'listr.cjs.cache'));
+      writeFileSync(join(dir, 'listr.cjs.cache'), Buffer.concat([good.subarray(0, 32), Buffer.alloc(4096, 7)]));
+      const { source, cache } = readBundle(join(dir, 'listr.cjs'));
+      expect(compileBundle(join(dir, 'listr.cjs'), source, cache).cachedDataRejected).to.equal(true);
       const mod = loadBundle(dir, 'listr') as { ListrReporter?: unknown };
       expect(mod.ListrReporter).to.be.a('function');
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not use a cache made of other text of the same length (V8 checks only the length)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotswap-bundles-'));
+    try {
+      const bytes = readFileSync(join(BUNDLES, 'main.cjs'));
+      const at = bytes.indexOf('hotswap');
+      const edited = Buffer.from(bytes);
+      edited[at] = 'H'.charCodeAt(0); // same length, other text
+      writeFileSync(join(dir, 'main.cjs'), edited);
+      copyFileSync(join(BUNDLES, 'main.cjs.cache'), join(dir, 'main.cjs.cache'));
+      expect(readBundle(join(dir, 'main.cjs')).cache).to.equal(undefined);
+      // V8 alone would have taken it
+      const v8Data = readFileSync(join(dir, 'main.cjs.cache')).subarray(32);
+      expect(compileBundle(join(dir, 'main.cjs'), edited.toString('utf8'), v8Data).cachedDataRejected).to.equal(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('loads sibling bundles as Node loads modules: a cycle sees exports as they stand, a failed load is tried again', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hotswap-bundles-'));
+    const g = globalThis as { hotswapBundleTries?: number };
+    try {
+      writeFileSync(join(dir, 'a.cjs'), "module.exports = { name: 'a' }; module.exports.b = require('./b.cjs');");
+      writeFileSync(join(dir, 'b.cjs'), "module.exports = { a: require('./a.cjs') };");
+      writeFileSync(join(dir, 'flaky.cjs'), "globalThis.hotswapBundleTries = (globalThis.hotswapBundleTries ?? 0) + 1; if (globalThis.hotswapBundleTries === 1) throw new Error('first load fails'); module.exports = { ok: true };");
+      const a = loadBundle(dir, 'a') as { name: string; b: { a: unknown } };
+      expect(a.b.a).to.equal(a); // the object assigned to module.exports, not the first {}
+      expect(() => loadBundle(dir, 'flaky')).to.throw('first load fails');
+      expect(loadBundle(dir, 'flaky')).to.deep.equal({ ok: true });
+    } finally {
+      delete g.hotswapBundleTries;
       rmSync(dir, { recursive: true, force: true });
     }
   });
