@@ -14,7 +14,7 @@ import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { CpuAccount, max, measure, min, tail, untilNoChildren, type Measured } from './util.js';
 
 export const ROOT = repoRoot();
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'start.js');
+export const CLI = join(ROOT, 'dist', 'src', 'cli', 'start.cjs');
 // tsc's modules, with ssh2 loaded from node_modules: the census hook wraps that
 // ssh2, which the shipped bundle (CLI) carries inside it
 const CLI_MODULES = join(ROOT, 'dist', 'src', 'cli', 'main.js');

@@ -13,7 +13,7 @@ const LAB = '/tmp/hotswap-lab';
 const PLAYBOOK = join(repoRoot(), 'examples', 'lab', 'fleet.yaml');
 function hotswap(args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'start.js'), ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'start.cjs'), ...args], { stdio: 'inherit' });
     child.on('close', (code) => resolve(code ?? 1));
   });
 }

@@ -1,6 +1,6 @@
 // Bundles the CLI (run by `npm run build`, after tsc) into
-// dist/src/cli/bundle/, where dist/src/cli/start.js (the `bin`) runs it from
-// (see src/cli/bundles.ts):
+// dist/src/cli/bundle/, where dist/src/cli/start.cjs (the `bin`, bundled from
+// src/cli/start.ts) runs it from (see src/cli/bundles.ts):
 //   main.cjs      the command line: arguments, help, errors
 //   validate.cjs  `hotswap validate`
 //   fleet.cjs     plan, apply, status and rollback
@@ -99,6 +99,8 @@ await Promise.all([
   build({ ...common, ...entry('validate', "export * from './src/cli/validate.ts';") }),
   build({ ...common, ...entry('listr', "export * from './src/report/listr.ts';") }),
   build({ ...common, ...entry('fleet', FLEET_COMMANDS.map((c) => `export * as ${c} from './src/cli/${c}.ts';`).join('\n')) }),
+  // the bin: a CommonJS entry (see src/cli/start.ts), beside tsc's start.js
+  build({ ...common, entryPoints: ['src/cli/start.ts'], outfile: `${root}dist/src/cli/start.cjs`, external: ['./main.js'] }),
   build({ ...common, ...entry('ssh2', `module.exports = { ${Object.entries(SSH2_MODULES).map(([path, name]) => `${name}: require('${path}')`).join(', ')} };`, 'js') }),
 ]);
 

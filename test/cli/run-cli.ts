@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/start.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/src/cli/start.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
