@@ -153,10 +153,10 @@ function dominates(res: Results): string[] {
   if (c) {
     const top = c.rows.slice(0, 3).map((r) => `${r.kind} (${r.perHost.toFixed(r.perHost % 1 ? 1 : 0)}x, ${msec(r.total)})`).join(', ');
     const sum = c.rows.reduce((a, r) => a + r.total, 0);
-    lines.push(`- Per host, ${c.roundTripsPerHost.toFixed(0)} SSH requests after the handshake (opening the shell, each command written to it, the SFTP`);
+    lines.push(`- Per host, ${c.roundTripsPerHost.toFixed(0)} SSH requests after the handshake (opening the two shells, each command written to them, the SFTP`);
     lines.push(`  session and upload, the TCP channel of the HTTP check), and ${c.behindPerHost.toFixed(0)} commands written behind the one before them in the same round trip`);
-    lines.push(`  (the facts behind the lock, each wait behind its signal). Request time: ${msec(sum)} in all at 1 host (the upload runs beside the backup,`);
-    lines.push(`  and a command written behind another counts the time it waited); the costliest: ${top}.`);
+    lines.push(`  (the facts behind the lock, each wait behind its signal). Request time: ${msec(sum)} in all at 1 host (the upload runs beside the facts, its check`);
+    lines.push(`  beside the backup, and a command written behind another counts the time it waited); the costliest: ${top}.`);
     lines.push(`  Each is at least one network round trip on a real fleet: at 20 ms RTT, ${c.roundTripsPerHost.toFixed(0)} of them take ${msec(20 * c.roundTripsPerHost)} or more.`);
     const unit = (re: RegExp) => res.units.find((u) => re.test(u.name));
     const conn = unit(/^SSH connection/), cmd = unit(/^one command in the long-lived shell/), facts = unit(/^the facts script/);
