@@ -1,7 +1,6 @@
 // One host, start to finish: connect, lock, read facts and the journal,
 // refuse or skip, run the steps, roll back on failure, an interrupt or a lost
 // link. Every path ends in exactly one result, with the lock released.
-import { dirname } from 'node:path';
 import { stepLabel, runStep } from '../steps/index.js';
 import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
@@ -54,6 +53,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   let early: Promise<Upload | undefined> | undefined;
   try {
     const n = host.nginx;
+    const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
+    const upload = copy ? ctx.binaries.get(copy.src) : undefined;
     const paths = { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log };
     let journal: JournalEntry[] | undefined;
     // an apply reads the facts right behind the lock, in the same round trip: they are only used once the lock is held
@@ -62,7 +63,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       const taking = takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
       factsBehindLock = gatherFacts(t, paths, { afterPrevious: true });
       factsBehindLock.catch(() => undefined); // not run, or not wanted, when the lock was not taken
-      early = uploadEarly(t, ctx, host, taking).catch(() => undefined);
+      early = uploadEarly(t, ctx, n.binary, upload, taking).catch(() => undefined);
       try {
         const taken = await taking;
         locked = true;
@@ -82,8 +83,6 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     if (previous && !previous.finished && previous.last.phase !== 'clean' && previous.last.event !== 'start') {
       return finish('refused', `an interrupted run (${previous.run}, started ${previous.started}) left this host mid-upgrade, in phase "${previous.last.phase}" while: ${previous.last.action ?? previous.last.event} (${journalPath(n)}): see \`hotswap status\`, undo it with \`hotswap rollback\``);
     }
-    const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
-    const upload = copy ? ctx.binaries.get(copy.src) : undefined;
     const m = facts.master;
     run = new HostRun(host, t, ctx, facts, {
       phase: 'clean',
@@ -100,7 +99,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       return finish('ok', `already running sha256 ${short(upload.sha256)}`);
     }
     const sent = await early;
-    const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'), sent !== undefined && dirname(sent.staged) === dirname(facts.binary.path));
+    const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'), sent !== undefined);
     if (refusals.length) return finish('refused', refusals.join('; '));
     if (copy) await startUpload(run, copy, sent);
 

@@ -1,7 +1,6 @@
 // copy-binary: upload beside the old binary, check it, rename it into place.
 import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
-import type { ResolvedHost } from '../playbook/resolved.js';
 import { Refusal, short, StepFailure, type HostRun, type RunContext } from '../run/host-run.js';
 import type { JournalEntry } from '../run/journal.js';
 import type { LocalBinary } from '../run/local-binary.js';
@@ -108,9 +107,10 @@ export async function dropUpload(t: Transport, u: Upload): Promise<void> {
 }
 
 /**
- * An apply sends the new build while the host's facts are read, on the
- * connection's SFTP session beside the shell: nothing waits for it until
- * copy-binary. It goes beside the configured binary once the lock is held,
+ * An apply sends the new build (`local`, copy-binary's) while the host's facts
+ * are read, on the connection's SFTP session beside the shell: nothing waits
+ * for it until copy-binary. It goes beside `target`, the configured binary,
+ * once the lock is held,
  * and only when statvfs shows room for it twice over (it and a backup of
  * about its size) and the margin pre-flight keeps, and when the host's
  * journal does not say its last run left it on this very build (a re-run
@@ -118,11 +118,8 @@ export async function dropUpload(t: Transport, u: Upload): Promise<void> {
  * starts after pre-flight, as startUpload. The host's pre-flight still
  * decides: a refused or skipped host has the file removed (see runHost).
  */
-export async function uploadEarly(t: Transport, ctx: RunContext, host: ResolvedHost, locked: Promise<{ journal: JournalEntry[] }>): Promise<Upload | undefined> {
-  const copy = host.steps.find((s) => s['copy-binary'])?.['copy-binary'];
-  const local = copy ? ctx.binaries.get(copy.src) : undefined;
+export async function uploadEarly(t: Transport, ctx: RunContext, target: string, local: LocalBinary | undefined, locked: Promise<{ journal: JournalEntry[] }>): Promise<Upload | undefined> {
   if (ctx.dryRun || !local || !t.freeBytes) return undefined;
-  const target = host.nginx.binary;
   let timer: NodeJS.Timeout | undefined;
   try {
     // an SFTP session that never opens must not hold the host up: then pre-flight decides

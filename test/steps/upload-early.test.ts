@@ -6,7 +6,6 @@ import { dropUpload, uploadEarly } from '../../src/steps/copy-binary.js';
 import { Events } from '../../src/run/events.js';
 import type { RunContext } from '../../src/run/host-run.js';
 import type { JournalEntry } from '../../src/run/journal.js';
-import type { ResolvedHost } from '../../src/playbook/resolved.js';
 import { LocalTransport } from '../../src/transport/local.js';
 
 // uploadEarly on a real directory, through the local transport (statvfs by fs.statfs)
@@ -19,17 +18,14 @@ describe('the upload sent while the lock and facts are read', () => {
     dryRun: false, command: 'apply', events: new Events(), runId: 'testrun1', stamp: '20261204T000000Z',
     binaries: new Map([['./nginx', { path: './nginx', sha256: sha, size: bytes.length, bytes }]]),
   });
-  const host = (): ResolvedHost => ({
-    name: 'h', connection: 'local', groups: [], ssh: {} as ResolvedHost['ssh'],
-    nginx: { prefix: dir, binary: join(dir, 'nginx'), pid_file: join(dir, 'nginx.pid'), conf: join(dir, 'nginx.conf'), error_log: join(dir, 'error.log') },
-    steps: [{ backup: {} }, { 'copy-binary': { src: './nginx' } }],
-  });
+  // as runHost calls it: copy-binary's build, beside the configured binary
+  const early = (c: RunContext, locked: Promise<{ journal: JournalEntry[] }>) => uploadEarly(t, c, join(dir, 'nginx'), c.binaries.get('./nginx'), locked);
   const ended = (newSha: string, result: string): JournalEntry => ({ ts: '', run: 'earlier', host: 'h', event: 'end', phase: 'done', result, state: { oldPid: 1, target: '', oldSha: '', newSha } });
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'hotswap-early-'))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('sends the build to its staged name beside the binary once the lock is held', async () => {
-    const u = await uploadEarly(t, ctx(), host(), Promise.resolve({ journal: [] }));
+    const u = await early(ctx(), Promise.resolve({ journal: [] }));
     expect(u?.staged).to.equal(join(dir, '.nginx.hotswap-testrun1'));
     await u!.done;
     expect(readFileSync(u!.staged)).to.deep.equal(bytes);
@@ -38,10 +34,10 @@ describe('the upload sent while the lock and facts are read', () => {
   });
 
   it('sends nothing when the journal says the last run left the host on this build', async () => {
-    expect(await uploadEarly(t, ctx(), host(), Promise.resolve({ journal: [ended(sha, 'changed')] }))).to.equal(undefined);
-    expect(await uploadEarly(t, ctx(), host(), Promise.resolve({ journal: [ended(sha, 'ok')] }))).to.equal(undefined);
+    expect(await early(ctx(), Promise.resolve({ journal: [ended(sha, 'changed')] }))).to.equal(undefined);
+    expect(await early(ctx(), Promise.resolve({ journal: [ended(sha, 'ok')] }))).to.equal(undefined);
     // rolled back, or another build: sent
-    const u = await uploadEarly(t, ctx(), host(), Promise.resolve({ journal: [ended(sha, 'rolled_back')] }));
+    const u = await early(ctx(), Promise.resolve({ journal: [ended(sha, 'rolled_back')] }));
     expect(u).not.to.equal(undefined);
     await dropUpload(t, u!);
   });
@@ -53,7 +49,7 @@ describe('the upload sent while the lock and facts are read', () => {
     globalThis.setTimeout = ((...a: Parameters<typeof set>) => { const h = set(...a); pending.add(h); return h; }) as typeof set;
     globalThis.clearTimeout = ((h: Parameters<typeof clear>[0]) => { pending.delete(h); clear(h); }) as typeof clear;
     try {
-      const refused = uploadEarly(t, ctx(), host(), Promise.reject(new Error('locked')));
+      const refused = early(ctx(), Promise.reject(new Error('locked')));
       await refused.then(() => expect.fail('resolved'), (e: Error) => expect(e.message).to.equal('locked'));
     } finally {
       Object.assign(globalThis, { setTimeout: set, clearTimeout: clear });
@@ -62,9 +58,9 @@ describe('the upload sent while the lock and facts are read', () => {
   });
 
   it('sends nothing in a plan, or when the directory has no room for the build twice and the margin', async () => {
-    expect(await uploadEarly(t, { ...ctx(), dryRun: true }, host(), Promise.resolve({ journal: [] }))).to.equal(undefined);
+    expect(await early({ ...ctx(), dryRun: true }, Promise.resolve({ journal: [] }))).to.equal(undefined);
     const huge = ctx();
     huge.binaries.set('./nginx', { path: './nginx', sha256: sha, size: 2 ** 52, bytes });
-    expect(await uploadEarly(t, huge, host(), Promise.resolve({ journal: [] }))).to.equal(undefined);
+    expect(await early(huge, Promise.resolve({ journal: [] }))).to.equal(undefined);
   });
 });
