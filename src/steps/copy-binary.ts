@@ -8,6 +8,7 @@ import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
 import { checkStaged, RemoteError, removeFile, renameInto, sh, type ConfigTest } from './file-ops.js';
 import { compareBuilds, parseNginxV } from './build-compat.js';
+import { classifyConfigTest, needsMasterCwd } from './config-test.js';
 
 export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
   const { state, t } = run;
@@ -33,7 +34,9 @@ export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<st
         () => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkBuild(run, spec, local, staged)),
       );
     } catch (err) {
-      if (err instanceof RemoteError && err.code === 12) throw new Refusal(`the new build rejects the running config (nginx -t): ${err.message}`);
+      if (err instanceof RemoteError && err.code === 12) throw new Refusal(classifyConfigTest(err.message).message);
+      if (err instanceof RemoteError && err.code === 13) throw new Refusal(`cannot run nginx -t where the running master runs: ${err.message} (its working directory: the master's -p ${m?.args?.prefix ?? ''} is relative to it)`);
+      if (err instanceof RemoteError && err.code === 14) throw new Refusal(`the new build cannot be run on this host: ${err.message}`);
       if (err instanceof RemoteError && err.code === 10) throw new Refusal(err.message);
       if (err instanceof RemoteError) throw new StepFailure(err.message);
       throw err;
@@ -70,7 +73,9 @@ function checkBuild(run: HostRun, spec: CopyBinaryStep, local: LocalBinary, stag
 
 function configTest(run: HostRun, spec: CopyBinaryStep): ConfigTest | null {
   const m = run.facts.master;
-  return spec.test_config === false || !m?.args ? null : { cwd: m.cwd ?? '/', args: configArgs(m.args) };
+  if (spec.test_config === false || !m?.args) return null;
+  // nginx resolves only a relative -p from its working directory; else test from "/" (as systemd starts it)
+  return { cwd: needsMasterCwd(m.args) ? m.cwd ?? '/' : '/', args: configArgs(m.args) };
 }
 
 /** The running master's -p/-c/-g, for `nginx -t` against the config it runs. */

@@ -50,8 +50,10 @@ export async function backupFile(t: Transport, src: string, dest: string, sha256
 
 // $1 staged file, $2 sha256 it must have, $3 file whose owner and mode it
 // takes (or "-"), $4 the running binary to compare \`-V\` with (or "-"), $5
-// directory to test from (the master's cwd, or "-" for no test), then the
-// arguments for \`nginx -t\` (the running master's -p/-c/-g).
+// directory to test from ("/", the master's cwd when its -p is relative, or
+// "-" for no test), then the arguments for \`nginx -t\` (the running
+// master's -p/-c/-g). Exit 10: wrong digest, 11: owner or mode, 12: nginx -t
+// failed, 13: the directory cannot be entered, 14: the build cannot be run.
 const CHECK_STAGED = `set -u
 ${SHA}
 f=$1 want=$2 ref=$3 running=$4 cwd=$5; shift 5
@@ -72,9 +74,15 @@ if [ "$running" != - ]; then
   echo "--- end -V"
 fi
 if [ "$cwd" != - ]; then
-  cd -- "$cwd" || exit 12
-  out=$("$f" "$@" -t 2>&1) || { printf '%s\\n' "$out" >&2; exit 12; }
-  printf '%s\\n' "$out"
+  if ! cd -- "$cwd" 2>/dev/null; then
+    printf 'the login %s cannot enter %s\\n' "$(id -un 2>/dev/null || id -u)" "$cwd" >&2; exit 13
+  fi
+  out=$("$f" "$@" -t 2>&1); rc=$?
+  case $rc in
+    0) printf '%s\\n' "$out" ;;
+    126|127) printf 'cannot run %s: %s\\n' "$f" "$out" >&2; exit 14 ;;
+    *) printf '%s\\n' "$out" >&2; exit 12 ;;
+  esac
 fi`;
 
 export interface ConfigTest {
