@@ -1,6 +1,7 @@
-// The README's playbook key reference, generated from the schema so the two
-// never disagree: `node dist/scripts/playbook-reference.js --write` updates
-// README.md between its markers; a test fails when they drift.
+// The playbook key reference in docs/playbook.md, generated from the schema so
+// the two never disagree: `node dist/scripts/playbook-reference.js --write`
+// rewrites the table between its markers; test/cli/readme.test.ts fails when
+// they drift.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playbookJsonSchema } from '../src/playbook/schema.js';
@@ -9,11 +10,17 @@ type S = Record<string, any>;
 const START = '<!-- playbook-keys:start -->';
 const END = '<!-- playbook-keys:end -->';
 
+/** docs/playbook.md, from this file as tsc compiled it (dist/scripts/) or as tsx runs it (scripts/). */
+export function referenceFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(/[\\/]dist[\\/]scripts[\\/]/.test(here) ? '../../docs/playbook.md' : '../docs/playbook.md', import.meta.url));
+}
+
 function typeOf(s: S): string {
   if (s.const !== undefined) return `\`${JSON.stringify(s.const)}\``;
   if (s.anyOf) return [...new Set(s.anyOf.map(typeOf))].join(' \\| ');
   if (s.type === 'array') return `list of ${typeOf(s.items)}`;
-  if (s.type === 'object') return s.patternProperties ? 'mapping' : 'mapping';
+  if (s.type === 'object') return 'mapping';
   if (s.type === 'integer') return 'integer';
   return s.type ?? 'value';
 }
@@ -38,14 +45,16 @@ export function playbookReference(): string {
   return out.join('\n');
 }
 
-export function withReference(readme: string): string {
-  const a = readme.indexOf(START);
-  const b = readme.indexOf(END);
-  if (a < 0 || b < a) throw new Error(`README.md has no ${START} … ${END} markers`);
-  return `${readme.slice(0, a + START.length)}\n${playbookReference()}\n${readme.slice(b)}`;
+/** The document with the table between its markers replaced by the schema's. */
+export function withReference(doc: string): string {
+  const a = doc.indexOf(START);
+  const b = doc.indexOf(END);
+  if (a < 0 || b < a) throw new Error(`docs/playbook.md has no ${START} … ${END} markers`);
+  return `${doc.slice(0, a + START.length)}\n${playbookReference()}\n${doc.slice(b)}`;
 }
 
 if (process.argv.includes('--write')) {
-  const file = fileURLToPath(new URL('../../README.md', import.meta.url));
+  const file = referenceFile();
   writeFileSync(file, withReference(readFileSync(file, 'utf8')));
+  console.log(`wrote the playbook key reference into ${file}`);
 }
