@@ -6,6 +6,7 @@ import { selectedHosts } from './select.js';
 import { connector } from '../run/connect.js';
 import { pool } from '../run/pool.js';
 import { hostStatus, statusText, type HostStatus } from '../run/host-status.js';
+import { escapeStrings, jsonText, oneLine } from '../report/terminal-text.js';
 
 export async function run(args: CommandArgs): Promise<ExitCode> {
   const loaded = loadPlaybook(args.playbook);
@@ -26,7 +27,8 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
       await t.close().catch(() => undefined);
     }
   });
-  if (args.values.json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
-  else process.stdout.write(results.map((r) => (r && 'unreachable' in r ? `${r.host}: UNREACHABLE: ${r.unreachable}` : statusText(r as HostStatus))).join('\n\n') + '\n');
+  if (args.values.json) process.stdout.write(jsonText(results, 2) + '\n');
+  // everything in a status was read off the host (lock owner, journal, versions, paths): escaped for the terminal
+  else process.stdout.write(results.map((r) => (r && 'unreachable' in r ? oneLine(`${r.host}: UNREACHABLE: ${r.unreachable}`) : statusText(escapeStrings(r as HostStatus)))).join('\n\n') + '\n');
   return results.some((r) => r && 'unreachable' in r) ? Exit.unreachable : Exit.ok;
 }

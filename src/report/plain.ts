@@ -1,9 +1,17 @@
 // Progress as plain lines, for logs and pipes (no terminal).
 import { formatDuration } from '../playbook/duration.js';
 import type { RunEvent } from '../run/events.js';
+import { oneLine } from './terminal-text.js';
 
 // Why: without a terminal (CI, logs) progress is one line per event that matters.
+// Exactly one: messages carry host text (nginx -t output, stderr), so whatever
+// control character or line break they hold is escaped, never printed.
 export function plainLine(e: RunEvent): string | undefined {
+  const line = unescaped(e);
+  return line === undefined ? undefined : oneLine(line);
+}
+
+function unescaped(e: RunEvent): string | undefined {
   switch (e.type) {
     case 'run-start':
       return `${e.dryRun ? 'plan' : 'apply'}: ${e.name}: ${e.hosts.length} host${e.hosts.length === 1 ? '' : 's'} in ${e.batches.length} batch${e.batches.length === 1 ? '' : 'es'}`;

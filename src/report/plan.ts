@@ -2,6 +2,7 @@
 // as text (a terminal), JSON (one document) or Markdown (a change ticket).
 import type { HostFacts } from '../nginx/facts.js';
 import type { RunEvent, HostResult } from '../run/events.js';
+import { oneLine } from './terminal-text.js';
 
 interface PlannedStep {
   label: string;
@@ -84,6 +85,10 @@ function rollbackPath(h: PlannedHost): string[] {
 const short = (s?: string) => (s ? `${s.slice(0, 12)}…` : '?');
 const mark = (a: { changes: boolean; withheld: boolean }) => (!a.withheld ? 'checked now' : a.changes ? 'would change' : 'would wait/check');
 
+// Every entry of `out` is one line of ours; whatever control character or line
+// break one holds came from a host (a title, a message, a path) and is escaped.
+const lines = (out: string[]) => out.map(oneLine).join('\n') + '\n';
+
 export function planText(doc: PlanDocument): string {
   const out = [`plan: ${doc.name}${doc.offline ? '  (OFFLINE: from the playbook alone; no host was contacted, so no pids, builds or pre-flight checks)' : ''}`];
   out.push(`  ${doc.hosts.length} host(s) in ${doc.batches.length} batch(es): ${doc.batches.map((b, i) => `[${i + 1}] ${b.join(', ')}`).join('  ')}`);
@@ -100,7 +105,7 @@ export function planText(doc: PlanDocument): string {
     });
     if (h.rollback.length) out.push('  if a step fails, apply rolls back:', ...h.rollback.map((r) => `    - ${r}`));
   }
-  return out.join('\n') + '\n';
+  return lines(out);
 }
 
 function verdict(h: PlannedHost): string {
@@ -127,5 +132,5 @@ export function planMarkdown(doc: PlanDocument): string {
     h.steps.forEach((s, i) => s.actions.forEach((a, j) => out.push(`| ${j === 0 ? i + 1 : ''} | ${j === 0 ? esc(s.label) : ''} | ${esc(a.description)} | ${mark(a)} |`)));
     if (h.rollback.length) out.push('', '**Rollback path** if a step fails:', '', ...h.rollback.map((r) => `- ${esc(r)}`));
   }
-  return out.join('\n') + '\n';
+  return lines(out);
 }
