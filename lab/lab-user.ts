@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readdir, readFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 
 const run = promisify(execFile);
@@ -45,4 +46,40 @@ export async function ensureLabUser(name: string = LAB_USER): Promise<LabUser> {
     await run('usermod', ['-p', '*', name]);
     return id();
   }
+}
+
+/** Whether the account exists (`id -u`), e.g. before the demo creates it. */
+export async function labUserExists(name: string = LAB_USER): Promise<boolean> {
+  return run('id', ['-u', name]).then(() => true, () => false);
+}
+
+/** Pids of the processes that run as `uid` (real or effective), from /proc. */
+export async function pidsOfUser(uid: number): Promise<number[]> {
+  const out: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const status = await readFile(`/proc/${name}/status`, 'utf8').catch(() => '');
+    const ids = /^Uid:\s+(\d+)\s+(\d+)/m.exec(status);
+    if (ids && (Number(ids[1]) === uid || Number(ids[2]) === uid)) out.push(Number(name));
+  }
+  return out;
+}
+
+// Why: the demo removes the account only when it made it, and never from under
+// a process that still runs as it (a test of the same lab, say): userdel would
+// leave that process with a uid that no name maps to.
+/** Removes the account, its group and its home; returns why not when it cannot. */
+export async function removeLabUser(name: string = LAB_USER): Promise<string | null> {
+  const uid = await run('id', ['-u', name]).then((r) => Number(r.stdout.trim()), () => null);
+  if (uid === null) return null; // not there: nothing to remove
+  if (uid === 0) return `${name} is root`;
+  const busy = await pidsOfUser(uid);
+  if (busy.length) return `${busy.length} process(es) still run as ${name} (pids ${busy.slice(0, 5).join(', ')}${busy.length > 5 ? ', ...' : ''})`;
+  try {
+    await run('userdel', ['--remove', name]);
+  } catch (err) {
+    // userdel --remove exits 12 when the home was already gone; the account is removed then
+    if (await labUserExists(name)) return `userdel --remove ${name} failed: ${(err as Error).message.split('\n')[0]}`;
+  }
+  return null;
 }

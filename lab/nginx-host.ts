@@ -20,6 +20,8 @@ export type NginxHostOptions = {
   argv0?: string;
   /** run nginx as this user (it then owns the whole prefix); default: whoever runs the lab */
   user?: { uid: number; gid: number };
+  /** the master's working directory; default "/", as systemd and init scripts start it */
+  cwd?: string;
 };
 
 export type NginxHost = {
@@ -61,7 +63,12 @@ export async function startNginxHost(opts: NginxHostOptions): Promise<NginxHost>
 
   const startupLog = join(root, 'logs', 'startup.log');
   const out = openSync(startupLog, 'w');
-  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], { stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}), ...(opts.argv0 ? { argv0: opts.argv0 } : {}) });
+  // Why the cwd: the master keeps the one it was started in, and hotswap may run
+  // the staged `nginx -t` there as the host's user (for a relative -p); the
+  // caller's (a clone under root's 0700 home, say) is nothing a real install has.
+  const child = spawn(binaryPath, ['-p', `${root}/`, '-c', confPath], {
+    cwd: opts.cwd ?? '/', stdio: ['ignore', out, out], detached: !daemon, ...(opts.user ?? {}), ...(opts.argv0 ? { argv0: opts.argv0 } : {}),
+  });
   closeSync(out);
   let spawnError: Error | undefined;
   // a failed spawn (EACCES, ENOENT) emits 'error' and never 'exit'

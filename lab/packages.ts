@@ -18,9 +18,10 @@ export function missingPackages(packages: readonly string[]): string[] {
 
 // Why: a fresh machine has none of these; as root we install them from Debian
 // (never starting the system's own services), otherwise we say what is missing.
-export function ensurePackages(packages: readonly string[] = LAB_PACKAGES): void {
+/** Returns the packages it installed (none when all were there): the demo names them. */
+export function ensurePackages(packages: readonly string[] = LAB_PACKAGES): string[] {
   const missing = missingPackages(packages);
-  if (!missing.length) return;
+  if (!missing.length) return [];
   if (userInfo().uid !== 0) {
     throw new Error(`missing Debian packages: ${missing.join(' ')}. Install them as root: apt-get install -y ${missing.join(' ')}`);
   }
@@ -39,4 +40,5 @@ export function ensurePackages(packages: readonly string[] = LAB_PACKAGES): void
   } finally {
     if (!hadPolicy) rmSync(policy, { force: true });
   }
+  return missing;
 }

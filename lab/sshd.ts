@@ -77,7 +77,8 @@ export async function startSshd(opts: SshdOptions): Promise<Sshd> {
     '',
   ].join('\n'));
 
-  const child = spawn(SSHD, ['-D', '-e', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // cwd "/": a foreground sshd keeps its caller's (a clone in a private home, say)
+  const child = spawn(SSHD, ['-D', '-e', '-f', config], { cwd: '/', stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr = (stderr + d).slice(-256_000); });
   const exited = new Promise<never>((_, reject) => {

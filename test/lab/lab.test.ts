@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rename, copyFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readlink, rename, copyFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../lab/free-port.js';
@@ -67,6 +67,8 @@ describe('lab', function () {
     expect(await res.text()).to.equal('ok\n');
     const master = (await h.masterPid())!;
     expect(await sha256File(`/proc/${master}/exe`)).to.equal(builds.old.sha256);
+    // its own working directory, as systemd gives it: never the caller's (a clone in a 0700 home)
+    expect(await readlink(`/proc/${master}/cwd`)).to.equal('/');
     const pids = [master, ...(await childrenOf(master))];
     expect(pids).to.have.length(3); // master + 2 workers
 
