@@ -6,6 +6,13 @@ import { NGINX_RUNTIME_PACKAGES } from './nginx-builds.js';
 /** Debian packages the lab (tests, demo, benchmark) needs on the machine. */
 export const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'sudo', 'passwd', ...NGINX_RUNTIME_PACKAGES];
 
+/**
+ * What only the tests need beyond the lab: a real systemd (nspawn, debootstrap),
+ * the reference tools the tests compare with (ansible-core for inventories;
+ * `ssh -G` comes with openssh-client) and util-linux's unshare.
+ */
+export const TEST_PACKAGES = [...LAB_PACKAGES, 'systemd-container', 'debootstrap', 'ansible-core', 'util-linux'];
+
 export function missingPackages(packages: readonly string[]): string[] {
   return packages.filter((p) => {
     try {
