@@ -16,6 +16,9 @@ interface Problem {
 }
 
 // Each field with its Ansible variables: the current name, then its legacy alias.
+// Ansible's ssh plugin reads them in this order and the last one defined wins:
+// the alias beats the current name wherever each is set (checked with
+// `ansible -vvv` against ansible-core 2.14).
 export const CONNECTION_VARS = {
   address: ['ansible_host', 'ansible_ssh_host'],
   port: ['ansible_port', 'ansible_ssh_port'],
@@ -38,7 +41,7 @@ export function readConnection(host: { name: string; vars: Record<string, unknow
   const connection: HostConnection = {};
   const problems: Problem[] = [];
   for (const [field, names] of Object.entries(CONNECTION_VARS) as [keyof typeof CONNECTION_VARS, readonly string[]][]) {
-    const key = names.find((n) => host.vars[n] !== undefined && host.vars[n] !== null);
+    const key = [...names].reverse().find((n) => host.vars[n] !== undefined && host.vars[n] !== null);
     if (!key) continue;
     try {
       const value = evaluate(host.vars[key], host, 0);

@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
-import { CONNECTION_VARS, readConnection } from './connection.js';
+import { readConnection } from './connection.js';
 import { InventoryError, InventoryErrors } from './errors.js';
 import { parseIni } from './ini.js';
 import type { InventoryBuilder } from './model.js';
@@ -50,15 +50,15 @@ export interface Inventory {
 //   5. the file's host vars (host line or hosts: entry; `host:port` sets ansible_port)
 //   6. host_vars/<host>
 // A connection variable and its legacy alias (ansible_host/ansible_ssh_host...)
-// count as one: a layer setting either replaces both; within one layer the
-// current name wins. Playbook-adjacent group_vars/host_vars are not read.
+// are kept apart, as Ansible keeps them; connection.ts picks between them.
+// Playbook-adjacent group_vars/host_vars are not read.
 export function loadInventory(file: string): Inventory {
   const text = readSource(file);
   if (text instanceof InventoryError) throw new InventoryErrors([text]);
   if (text.startsWith('#!') && statSync(file).mode & 0o111) {
     throw new InventoryErrors([new InventoryError(file, `is an inventory script; save the output of \`ansible-inventory -i ${file} --list --yaml\` and use that`)]);
   }
-  const { builder: b, errors } = isYaml(file, text) ? parseYamlInventory(text, file) : parseIni(text, file);
+  const { builder: b, errors } = parse(file, text);
   if (!errors.length && b.hosts.size === 0 && b.groups.size === 2) errors.push(new InventoryError(file, 'is empty: it defines no hosts or groups'));
   if (errors.length) throw new InventoryErrors(errors);
   b.finish();
@@ -97,16 +97,12 @@ export function loadInventory(file: string): Inventory {
   return { file, hosts, groups, warnings };
 }
 
-const TWINS = new Map<string, string>(Object.values(CONNECTION_VARS).flatMap(([a, b]) => [[a, b] as const, [b, a] as const]));
-
 /** Later layers replace whole keys; `origin` says which file set each one. */
 function merge(layers: VarsLayer[]): { vars: Record<string, unknown>; origin: Record<string, string> } {
   const vars: Record<string, unknown> = {};
   const origin: Record<string, string> = {};
   for (const layer of layers) {
     for (const [k, v] of Object.entries(layer.vars)) {
-      const twin = TWINS.get(k);
-      if (twin && !(twin in layer.vars)) delete vars[twin];
       [vars[k], origin[k]] = [v, layer.file];
     }
   }
@@ -116,6 +112,18 @@ function merge(layers: VarsLayer[]): { vars: Record<string, unknown>; origin: Re
 // The pattern universe of an inventory, for selectHosts().
 export function universeOf(inv: Inventory): { hosts: string[]; groups: Map<string, Set<string>> } {
   return { hosts: inv.hosts.map((h) => h.name), groups: new Map([...inv.groups].map(([n, g]) => [n, g.hosts])) };
+}
+
+// Ansible tries its inventory plugins in turn: when the yaml plugin cannot read
+// a file (an INI inventory saved as hosts.yml), the ini plugin gets it. So do we;
+// when neither can, the YAML errors are the ones that explain a .yml file.
+function parse(file: string, text: string): ReturnType<typeof parseIni> {
+  if (!isYaml(file, text)) return parseIni(text, file);
+  const yaml = parseYamlInventory(text, file);
+  if (!yaml.errors.length) return yaml;
+  const ini = parseIni(text, file);
+  if (!ini.errors.length && ini.builder.hosts.size + ini.builder.groups.size > 2) return ini;
+  return yaml;
 }
 
 // Ansible's yaml plugin takes .yml/.yaml/.json (and files without extension

@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { hostCertProblem, isCertType, parseHostCert, type HostCert } from './host-cert.js';
 
 // OpenSSH known_hosts, read the way `ssh` reads it. Pure functions: no I/O here.
 
@@ -82,18 +83,88 @@ function globMatch(pattern: string, text: string): boolean {
   return new RegExp(`^${re}$`).test(text);
 }
 
-// Why: the one decision of host key checking, as a value the transport turns into
-// accept, append or refuse.
+// Why: the one decision of host key checking for a plain key and one host token,
+// as `ssh` makes it (hostfile.c check_hostkeys_by_key_or_type): a @revoked line
+// counts only for the hosts its patterns match.
 export function checkHostKey(entries: KnownHostEntry[], token: string, key: HostKey): HostKeyVerdict {
+  const forHost = entries.filter((e) => entryMatches(e, token));
   const same = (e: KnownHostEntry) => e.keyBase64 === key.base64;
-  const revoked = entries.find((e) => e.marker === 'revoked' && same(e));
+  const revoked = forHost.find((e) => e.marker === 'revoked' && same(e));
   if (revoked) return { status: 'revoked', entry: revoked };
-  const forHost = entries.filter((e) => e.marker === null && entryMatches(e, token));
-  const known = forHost.find(same);
+  const plain = forHost.filter((e) => e.marker === null);
+  const known = plain.find(same);
   if (known) return { status: 'known', entry: known };
-  const changed = forHost.find((e) => e.keyType === key.type);
+  const changed = plain.find((e) => e.keyType === key.type);
   if (changed) return { status: 'changed', entry: changed };
-  return { status: 'unknown', otherTypes: [...new Set(forHost.map((e) => e.keyType))] };
+  return { status: 'unknown', otherTypes: [...new Set(plain.map((e) => e.keyType))] };
+}
+
+/** Who is being checked: the name ssh looks up (HostName or HostKeyAlias) and the port. */
+export type HostLookup = { name: string; port: number; alias: boolean };
+
+export type HostKeyCheck = {
+  /** the plain key (a certificate's certified key): what is shown and what accept-new records */
+  key: HostKey;
+  /** set when the server presented a certificate */
+  cert: HostCert | null;
+  verdict: HostKeyVerdict;
+  /** why a presented certificate was not accepted (then the plain key was checked) */
+  certProblem?: string;
+  /** accepted through the port-less entry, as ssh's "found matching key w/out port" */
+  portless?: boolean;
+};
+
+// Why: the whole of ssh's check_host_key for a presented key or certificate
+// (sshconnect.c, OpenSSH 9.2): a certificate is accepted through a matching
+// @cert-authority line when it is valid for the name; otherwise ssh drops the
+// certificate and checks the plain key. For a non-22 port without
+// HostKeyAlias, a key unknown as [host]:port is looked up as plain `host`
+// ("found matching key w/out port"); a changed key never falls back.
+export function verifyHostKey(entries: KnownHostEntry[], host: HostLookup, blob: Buffer, now = Date.now() / 1000): HostKeyCheck {
+  const presented = keyFromBlob(blob);
+  const cert = isCertType(presented.type) ? parseHostCert(blob) : null;
+  const key = cert ? { type: cert.plainType, base64: cert.plainBlob.toString('base64') } : presented;
+  const name = host.name.toLowerCase();
+  const token = hostToken(name, host.alias ? 22 : host.port);
+  const fallback = !host.alias && host.port !== 22 ? hostToken(name, 22) : null;
+  const out: HostKeyCheck = { key, cert, verdict: { status: 'unknown', otherTypes: [] } };
+  const attempt = (tok: string, withCert: boolean, mayFallBack: boolean): HostKeyVerdict => {
+    let v: HostKeyVerdict | 'cert-invalid';
+    if (withCert) {
+      v = checkCert(entries, tok, cert!, name, now, out);
+    } else {
+      v = checkHostKey(entries, tok, key);
+    }
+    if (v !== 'cert-invalid' && (v.status === 'known' || v.status === 'revoked')) return v;
+    if (v !== 'cert-invalid' && v.status === 'unknown' && mayFallBack && fallback) {
+      const q = attempt(fallback, withCert, false);
+      if (q.status === 'known') return (out.portless = true), q;
+      // stricter than ssh, safely: a key revoked for the port-less name is refused here too
+      if (q.status === 'revoked') return q;
+    }
+    if (withCert) return attempt(tok, false, mayFallBack);
+    return v as HostKeyVerdict;
+  };
+  out.verdict = attempt(token, cert !== null, true);
+  return out;
+}
+
+/** A certificate against one host token: revoked (its key or its CA), accepted through a CA, or not. */
+function checkCert(entries: KnownHostEntry[], token: string, cert: HostCert, name: string, now: number, out: HostKeyCheck): HostKeyVerdict | 'cert-invalid' {
+  const forHost = entries.filter((e) => entryMatches(e, token));
+  const plain = cert.plainBlob.toString('base64');
+  const ca = cert.signatureKey.toString('base64');
+  const revoked = forHost.find((e) => e.marker === 'revoked' && (e.keyBase64 === plain || e.keyBase64 === ca));
+  if (revoked) return { status: 'revoked', entry: revoked };
+  const authority = forHost.find((e) => e.marker === 'cert-authority' && e.keyBase64 === ca);
+  if (!authority) {
+    out.certProblem ??= `its CA is not listed as @cert-authority for ${token}`;
+    return { status: 'unknown', otherTypes: [] };
+  }
+  const problem = hostCertProblem(cert, name, now);
+  if (!problem) return { status: 'known', entry: authority };
+  out.certProblem = `${problem} (CA from ${authority.file}:${authority.line})`;
+  return 'cert-invalid';
 }
 
 // Why: the server sends its key as an SSH wire blob; its first field names the type.

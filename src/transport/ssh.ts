@@ -4,8 +4,8 @@ import { homedir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
-  checkHostKey, fingerprint, formatEntry, hostKeyAlgorithms, hostToken, keyFromBlob,
-  formatHashedEntry, knownTypesFor, parseKnownHosts, type KnownHostEntry,
+  fingerprint, formatEntry, hostKeyAlgorithms, hostToken, verifyHostKey,
+  formatHashedEntry, knownTypesFor, parseKnownHosts, type HostLookup, type KnownHostEntry,
 } from './known-hosts.js';
 import { IdentityError, prepareAuth, type Auth, type IdentitySpec } from './identity.js';
 import { timeoutError } from './local.js';
@@ -94,6 +94,7 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
   const where = `${opts.host} (${opts.address}:${opts.port}${opts.via ? ` via ${opts.via}` : ''})`;
   const unreachable = (why: string) => new UnreachableError(opts.host, `${where}: ${why}`);
   const token = hostToken(opts.hostKeyAlias ?? opts.address, opts.hostKeyAlias ? 22 : opts.port);
+  const lookup: HostLookup = { name: opts.hostKeyAlias ?? opts.address, port: opts.hostKeyAlias ? 22 : opts.port, alias: !!opts.hostKeyAlias };
   // Read even when checking is off: a @revoked key is refused in every mode.
   const known = await readAllKnownHosts(knownFiles, opts.globalKnownHostsFiles ?? [], unreachable)
     .catch((e: Error) => { if (opts.hostKeyChecking === 'off') return { text: '', entries: [] }; throw e; });
@@ -125,7 +126,7 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
 
   let refusal: string | null = null;
   const hostVerifier = (blob: Buffer, verify: (ok: boolean) => void): void => {
-    void decideHostKey(opts, knownFiles, where, token, known, blob).then(
+    void decideHostKey(opts, knownFiles, where, lookup, known, blob).then(
       (why) => { refusal = why; verify(why === null); },
       (e: Error) => { refusal = `cannot check the host key: ${e.message}`; verify(false); },
     );
@@ -574,10 +575,11 @@ async function readAllKnownHosts(files: string[], global: string[], unreachable:
 }
 
 /** null = accept; otherwise the one-line reason for refusing. */
-async function decideHostKey(opts: SshOptions, files: string[], where: string, token: string, known: KnownHosts, blob: Buffer): Promise<string | null> {
-  const key = keyFromBlob(blob);
+async function decideHostKey(opts: SshOptions, files: string[], where: string, lookup: HostLookup, known: KnownHosts, blob: Buffer): Promise<string | null> {
+  const { key, verdict, certProblem } = verifyHostKey(known.entries, lookup, blob);
+  const token = hostToken(lookup.name, lookup.port);
   const fp = `${key.type} ${fingerprint(key)}`;
-  const verdict = checkHostKey(known.entries, token, key);
+  const cert = certProblem ? ` (its certificate was not accepted: ${certProblem})` : '';
   if (verdict.status === 'revoked') {
     return `host key ${fp} is marked @revoked in ${verdict.entry.file}:${verdict.entry.line}; refusing`;
   }
@@ -604,7 +606,7 @@ async function decideHostKey(opts: SshOptions, files: string[], where: string, t
     const checked = [...files, ...(opts.globalKnownHostsFiles ?? [])].join(', ') || 'any known_hosts file';
     if (opts.hostKeyChecking !== 'strict') return `unknown host key ${fp}: not in ${checked}; refusing: accept-new has no known_hosts file to record it in`;
     const setting = opts.hostKeyCheckingFrom && opts.hostKeyCheckingFrom !== 'the default' ? opts.hostKeyCheckingFrom : 'host_key_checking: strict';
-    return `unknown host key ${fp}: not in ${checked}${others}; refusing (${setting}). ` +
+    return `unknown host key ${fp}${cert}: not in ${checked}${others}; refusing (${setting}). ` +
       'Verify the fingerprint, then add the key or use host_key_checking: accept-new';
   }
   const line = opts.hashKnownHosts ? formatHashedEntry(token, key) : formatEntry(token, key);

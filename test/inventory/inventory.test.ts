@@ -77,7 +77,7 @@ describe('loadInventory on the fleet fixture', () => {
     ['bastion.example.com', 'ansible_port', 2200, 'host_vars/<host>/ directory'],
     ['bastion.example.com', 'ansible_host', '203.0.113.10', 'an ungrouped host\'s own var'],
     ['edge-us-a.example.com', 'ansible_ssh_user', 'legacy', 'a legacy alias set on the host...'],
-    ['edge-us-a.example.com', 'ansible_user', undefined, '...replaces the current name set by a lower layer'],
+    ['edge-us-a.example.com', 'ansible_user', 'deploy', '...leaves the current name set by a lower layer, as Ansible does (connectionOf picks the alias)'],
   ];
   for (const [name, key, value, why] of precedence) {
     it(`${name} ${key}=${JSON.stringify(value)}: ${why}`, () => {
@@ -127,7 +127,8 @@ describe('loadInventory: vars precedence between groups', () => {
 describe('loadInventory: connection variables', () => {
   const cases: [string, string, object][] = [
     ['legacy aliases', 'h ansible_ssh_host=10.0.0.2 ansible_ssh_port=2200 ansible_ssh_user=root ansible_ssh_private_key_file=~/.ssh/k', { address: '10.0.0.2', port: 2200, user: 'root', identityFile: '~/.ssh/k' }],
-    ['the current name wins over its alias in the same place', 'h ansible_host=a ansible_ssh_host=b ansible_private_key_file=k1 ansible_ssh_private_key_file=k2', { address: 'a', identityFile: 'k1' }],
+    ['the alias wins over the current name in the same place (ansible -vvv connects to b with k2)', 'h ansible_host=a ansible_ssh_host=b ansible_private_key_file=k1 ansible_ssh_private_key_file=k2', { address: 'b', identityFile: 'k2' }],
+    ['an alias on a group beats the current name on the host, as in Ansible', 'h ansible_host=host-level\n[all:vars]\nansible_ssh_host=group-level', { address: 'group-level' }],
     ['an alias on the host beats the current name on a group', 'h ansible_ssh_host=host-level\n[all:vars]\nansible_host=group-level', { address: 'host-level' }],
     ['{{ name }} references, as Ansible templates them', 'h.example.com ansible_host="{{ inventory_hostname_short }}.mgmt" ansible_port="{{ p }}" p=2222', { address: 'h.mgmt', port: 2222 }],
     ['a reference to a reference', 'h ansible_user="{{ a }}" a="{{ b }}" b=ops', { user: 'ops' }],
