@@ -97,6 +97,8 @@ export interface MasterInfo extends ProcessInfo {
   workers: number[];
   /** a live child titled as a master that has exec'd: the new binary of an upgrade in progress */
   newMasterChild?: number;
+  /** a live child that has exec'd, titled as a master or not (yet): the process USR2 started */
+  usr2Child?: number;
 }
 
 export interface BinaryInfo {
@@ -266,6 +268,11 @@ export function parseFacts(stdout: string): HostFacts {
     // still has PF_FORKNOEXEC.
     const newMaster = children.find((c) => isLive(c) && c.role === 'master' && c.flags !== undefined && (c.flags & PF_FORKNOEXEC) === 0);
     if (newMaster) m.newMasterChild = newMaster.pid;
+    // nginx execs in a child only for USR2 (ngx_exec_new_binary); workers and
+    // cache processes are forked without exec. So a live child that has exec'd,
+    // whatever its title, is provably the process USR2 started.
+    const execd = children.find((c) => isLive(c) && c.flags !== undefined && (c.flags & PF_FORKNOEXEC) === 0);
+    if (execd) m.usr2Child = execd.pid;
     m.daemon = daemonRule(m);
     return m;
   };

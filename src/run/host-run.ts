@@ -12,6 +12,7 @@ import { JournaledTransport } from './journaled.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 import type { Upload } from '../steps/copy-binary.js';
+import { abortable } from './abort.js';
 
 /** How far the upgrade got: decides the compensation on failure. */
 export type Phase = 'clean' | 'replaced' | 'usr2' | 'winch' | 'quit' | 'done';
@@ -78,6 +79,8 @@ export class HostRun {
   closingLine?: string;
   /** the new build's upload to its staged name, once started (see startUpload) */
   upload?: Upload;
+  /** set once the rollback runs: it must finish whatever interrupt came, so nothing of it is abandoned */
+  rollingBack = false;
   /** a wait already written to the host behind its signal (see waitBehind) */
   ahead?: { step: number; result: Promise<WaitResult> };
 
@@ -111,12 +114,12 @@ export class HostRun {
    * `simulated` instead. `changes: false` marks waits and checks that only
    * make sense once the earlier changes happened.
    */
-  async act<T>(description: string, apply: () => Promise<T>, simulated: T, changes = true): Promise<T> {
+  async act<T>(description: string, apply: () => Promise<T>, simulated: T, changes = true, opts: { interruptible?: boolean } = {}): Promise<T> {
     const withheld = this.ctx.dryRun;
     this.actions.push({ step: this.step, description, changes, withheld });
     this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes, withheld });
     if (withheld) return simulated;
-    if (!changes) return apply();
+    if (!changes) return opts.interruptible === false ? apply() : abortable(this.abort, apply());
     // Written before the action, by its first command: a crash during it
     // leaves the truth on the host, and the line costs no round trip of its own.
     const jt = this.jt;
@@ -163,7 +166,12 @@ export class HostRun {
   async check<T>(description: string, read: () => Promise<T>): Promise<T> {
     this.actions.push({ step: this.step, description, changes: false, withheld: false });
     this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes: false, withheld: false });
-    return read();
+    return abortable(this.abort, read());
+  }
+
+  /** The run's abort signal while the upgrade goes forward; none once it rolls back. */
+  get abort(): AbortSignal | undefined {
+    return this.rollingBack ? undefined : this.ctx.abort;
   }
 }
 
@@ -175,13 +183,7 @@ export class StepFailure extends Error {
   }
 }
 
-/** SIGINT/SIGTERM: the host is brought to a serving state and left. */
-export class Interrupted extends Error {
-  constructor() {
-    super('interrupted (SIGINT/SIGTERM)');
-    this.name = 'Interrupted';
-  }
-}
+export { Interrupted } from './abort.js';
 
 /** A check found the host must not be upgraded, before anything changed on it. */
 export class Refusal extends StepFailure {

@@ -1,43 +1,64 @@
-// Automatic rollback: the compensation is chosen by how far the upgrade got,
-// and always ends with the old build serving from the old file, with no
-// .oldbin left. Any doubt at the end is a failed rollback: a person is needed.
+// Automatic rollback, and `hotswap rollback`: the plan for the phase the
+// upgrade reached (src/plan/rollback-plan.ts), run action by action through
+// the host run, so each change is journaled on the host before it is made and
+// reported like any step's. It always ends with the old build serving from the
+// old file, with no .oldbin left; any doubt at the end is a failed rollback:
+// a person is needed, and the message says what to do.
 import { gatherFacts, type HostFacts } from '../nginx/facts.js';
 import { sendSignal, type NginxSignal } from '../nginx/signal.js';
+import { stopUsr2Child } from '../nginx/stop-child.js';
 import { waitFor, type WaitMode } from '../nginx/wait.js';
-import { restoreFile } from '../steps/file-ops.js';
+import { restoreFile, restoredText } from '../steps/file-ops.js';
 import { discardStaged } from '../steps/copy-binary.js';
+import { commandLine } from '../transport/quote.js';
+import { describeRollback, rollbackPlan, ROLLBACK_WAIT_MS, type RollbackAction } from '../plan/rollback-plan.js';
 import { short, type HostRun } from './host-run.js';
 
-const SETTLE_MS = 30_000;
-
 export async function rollback(run: HostRun): Promise<string> {
-  const { state } = run;
+  run.rollingBack = true; // an interrupt no longer abandons anything: the host must end serving
   const done: string[] = [];
   await discardStaged(run);
-  switch (state.phase) {
-    case 'clean':
-      return 'nothing had changed';
-    case 'replaced':
-      await restore(run, done);
-      break;
-    case 'usr2':
-      await quitNewMaster(run, done);
-      await restore(run, done);
-      break;
-    case 'winch':
-      await signal(run, 'HUP', state.oldPid, done);
-      await poll(run, 'the old master has workers again', (f) => f.master?.pid === state.oldPid || f.oldMaster?.pid === state.oldPid ? workersOf(f, state.oldPid) > 0 : false);
-      await quitNewMaster(run, done);
-      await restore(run, done);
-      break;
-    case 'quit':
-    case 'done':
-      await upgradeBack(run, done);
-      break;
+  if (run.state.phase === 'clean') return 'nothing had changed';
+  let restoreError: Error | undefined;
+  for (const a of rollbackPlan(run.state.phase)) {
+    const { description, changes } = describeRollback(a, values(run));
+    if (a.kind === 'restore') {
+      // a failed restore does not keep the processes from being put back: the old build must serve either way
+      await run.act(description, () => restore(run, done), undefined).catch((err: Error) => (restoreError = err));
+      continue;
+    }
+    if (changes) await run.act(description, () => STEPS[a.kind](run, done), undefined);
+    else await run.check(description, () => STEPS[a.kind](run, done));
   }
-  await confirmServingOld(run);
+  if (restoreError) throw new Error(`the old build serves again, but ${run.state.target} could not be restored from ${run.state.backup ?? 'a backup'}: ${restoreError.message}`);
   return done.join('; ');
 }
+
+function values(run: HostRun) {
+  const { state } = run;
+  return { target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, newPid: state.newPid, pidFile: run.host.nginx.pid_file, oldSha: state.oldSha };
+}
+
+type Runner = (run: HostRun, done: string[]) => Promise<void>;
+
+const STEPS: Record<Exclude<RollbackAction['kind'], 'restore'>, Runner> = {
+  'hup-old': (run, done) => signal(run, 'HUP', run.state.oldPid, done),
+  'wait-old-workers': async (run) => {
+    const old = run.state.oldPid;
+    await poll(run, `the old master ${old} has workers again`, (f) => workersOf(f, old) > 0, ROLLBACK_WAIT_MS.oldWorkers);
+  },
+  'stop-new': stopNewMaster,
+  'wait-old-back': async (run) => {
+    const { oldPid } = run.state;
+    await poll(run, `the old master ${oldPid} owns the pid file again, with no .oldbin`, (g) => g.master?.pid === oldPid && g.oldbinFile.state === 'absent' && !g.master.usr2Child, ROLLBACK_WAIT_MS.oldBack);
+  },
+  'wait-old-gone': async (run) => {
+    const { oldPid } = run.state;
+    await poll(run, `the old master ${oldPid} has exited`, (f) => f.oldbinFile.state === 'absent' && f.master?.pid !== oldPid && !(f.oldMaster?.pid === oldPid && !f.oldMaster.zombie), ROLLBACK_WAIT_MS.oldGone);
+  },
+  'upgrade-back': upgradeBack,
+  confirm: async (run) => confirmServingOld(run),
+};
 
 async function facts(run: HostRun): Promise<HostFacts> {
   const n = run.host.nginx;
@@ -49,7 +70,7 @@ function workersOf(f: HostFacts, pid: number): number {
   return m ? m.workers.length : 0;
 }
 
-async function poll(run: HostRun, what: string, ok: (f: HostFacts) => boolean, timeoutMs = SETTLE_MS): Promise<HostFacts> {
+async function poll(run: HostRun, what: string, ok: (f: HostFacts) => boolean, timeoutMs: number): Promise<HostFacts> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const f = await facts(run);
@@ -65,39 +86,52 @@ async function signal(run: HostRun, sig: NginxSignal, pid: number, done: string[
   done.push(`${sig} -> ${pid}`);
 }
 
-// The new master is the old one's child; QUIT it and the old master takes its
-// pid file back (renames .oldbin), serving with its own workers.
-async function quitNewMaster(run: HostRun, done: string[]): Promise<void> {
-  const { state } = run;
-  const f = await facts(run);
-  const fromPidFile = f.master && f.master.pid !== state.oldPid && f.master.isNginxMaster && !f.master.zombie ? f.master.pid : undefined;
-  const child = f.oldMaster?.pid === state.oldPid ? f.oldMaster.newMasterChild : f.master?.pid === state.oldPid ? f.master.newMasterChild : undefined;
-  const newPid = state.newPid ?? fromPidFile ?? child;
-  if (newPid !== undefined) {
-    const r = await sendSignal(run.t, 'QUIT', newPid);
-    if (r.ok) done.push(`QUIT -> new master ${newPid}`);
-    else if (r.reason !== 'no-such-process' && r.reason !== 'zombie') throw new Error(`QUIT to the new master ${newPid} refused: ${r.message}`);
-  }
-  await poll(run, `the old master ${state.oldPid} owns the pid file again, with no .oldbin`, (g) =>
-    g.master?.pid === state.oldPid && g.oldbinFile.state === 'absent' && (newPid === undefined || !g.master.children.some((c) => c.pid === newPid && !c.zombie)),
-  );
-}
-
 async function restore(run: HostRun, done: string[]): Promise<void> {
   const { state } = run;
   if (!state.backup) throw new Error(`no backup of the old build was made, so ${state.target} cannot be restored`);
-  await restoreFile(run.t, state.backup, state.target, state.oldSha);
-  done.push(`restored ${state.target} from ${state.backup}`);
+  const how = await restoreFile(run.t, state.backup, state.target, state.oldSha);
+  done.push(restoredText(how, state.backup, state.target));
 }
 
-// The old master is gone (or going): the way back is a second hot upgrade, to
-// the backup, with the same waits.
+// The new master is the old one's child. One that became ready is QUIT, and
+// the old master takes its pid file back (renames .oldbin), serving with its
+// own workers. One that never became ready (a build that hangs at start) may
+// never answer QUIT: it is stopped, TERM then KILL, and only when the host
+// proves it is the process USR2 started (a live child of the old master that
+// has exec'd). Either way the old master then renames .oldbin back.
+async function stopNewMaster(run: HostRun, done: string[]): Promise<void> {
+  const { state } = run;
+  const f = await facts(run);
+  const old = f.oldMaster?.pid === state.oldPid ? f.oldMaster : f.master?.pid === state.oldPid ? f.master : undefined;
+  const fromPidFile = f.master && f.master.pid !== state.oldPid && f.master.isNginxMaster && !f.master.zombie ? f.master.pid : undefined;
+  const ready = state.newPid ?? fromPidFile ?? old?.newMasterChild;
+  if (ready !== undefined) {
+    const r = await sendSignal(run.t, 'QUIT', ready);
+    if (r.ok) done.push(`QUIT -> new master ${ready}`);
+    else if (r.reason !== 'no-such-process' && r.reason !== 'zombie' && r.reason !== 'not-nginx-master') throw new Error(`QUIT to the new master ${ready} refused: ${r.message}`);
+    // a master that ignores QUIT is stopped like one that never became ready
+    const gone = await poll(run, `the new master ${ready} has exited`, (g) => !(g.oldMaster ?? g.master)?.usr2Child, ROLLBACK_WAIT_MS.oldBack).then(() => true, () => false);
+    if (gone) return;
+  }
+  const g = ready === undefined ? f : await facts(run);
+  const parent = g.oldMaster?.pid === state.oldPid ? g.oldMaster : g.master?.pid === state.oldPid ? g.master : undefined;
+  const child = parent?.usr2Child;
+  if (child === undefined) return;
+  const r = await stopUsr2Child(run.t, state.oldPid, child, ROLLBACK_WAIT_MS.stopGraceS);
+  if (!r.ok) throw new Error(`the process USR2 started (pid ${child}) could not be stopped: ${r.message}`);
+  if (r.how !== 'gone') done.push(`stopped pid ${child}, the process USR2 started, which ${ready === undefined ? 'never became a ready master' : 'did not answer QUIT'} (${r.how === 'TERM' ? 'TERM' : `TERM, then KILL after ${ROLLBACK_WAIT_MS.stopGraceS}s`})`);
+}
+
+// The old master is gone: the way back is a second hot upgrade, to the file
+// already restored, with the same waits. When no master is left at all (the
+// new one died after the old one exited), nothing is started blindly: the
+// message says exactly how to start the old build.
 async function upgradeBack(run: HostRun, done: string[]): Promise<void> {
   const { state, host } = run;
-  await poll(run, `the old master ${state.oldPid} has exited`, (f) => f.oldbinFile.state === 'absent' && !!f.master && f.master.pid !== state.oldPid);
-  await restore(run, done);
   const f = await facts(run);
-  const current = f.master!.pid;
+  const m = f.master;
+  if (!m || !m.isNginxMaster || m.zombie) throw new Error(nothingServes(run, f));
+  const current = m.pid;
   const base = { pidFile: host.nginx.pid_file, errorLog: host.nginx.error_log, errorLogSizeAtStart: f.errorLog.size ?? 0, pidFileCtimeAtStart: f.pidFile.ctime, oldPid: current };
   const wait = async (mode: WaitMode, timeoutMs: number) => {
     const r = await waitFor(run.t, { ...base, mode, timeoutMs });
@@ -109,8 +143,17 @@ async function upgradeBack(run: HostRun, done: string[]): Promise<void> {
   await signal(run, 'WINCH', current, done);
   await wait('old-workers-exited', 5 * 60_000);
   await signal(run, 'QUIT', current, done);
-  await wait('old-master-exited', SETTLE_MS);
+  await wait('old-master-exited', 30_000);
   state.oldPid = ready.newMasterPid ?? state.oldPid;
+}
+
+/** The exact words for a host where nothing serves: what is on disk, and the command line to start it with. */
+function nothingServes(run: HostRun, f: HostFacts): string {
+  const { state, host } = run;
+  const before = run.facts.master;
+  const start = before?.args ? `cd ${commandLine([before.cwd ?? '/'])} && ${commandLine([before.execPath ?? before.args.argv0, ...before.args.words])}` : `${state.target} with its usual arguments`;
+  const log = f.errorLog.tail.slice(-3).join(' | ');
+  return `NOTHING SERVES: no live nginx master in ${host.nginx.pid_file} (the new master${state.newPid ? ` ${state.newPid}` : ''} is gone)${log ? `; the error log's last lines: ${log}` : ''}. ${state.target} holds the old build again (sha256 ${short(state.oldSha)}). Start nginx now: with its service manager if one runs it (e.g. systemctl start nginx), else as it ran before: ${start}`;
 }
 
 async function confirmServingOld(run: HostRun): Promise<void> {

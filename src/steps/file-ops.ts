@@ -101,17 +101,61 @@ export async function renameInto(t: Transport, staged: string, target: string): 
   await sh(t, RENAME, [staged, target]);
 }
 
-// $1 backup, $2 target, $3 sha256 the restored file must have.
+// $1 backup, $2 target, $3 sha256 the backup must have. The backup is
+// checked, then hard-linked to a temp name beside the target and renamed over
+// it: a link takes no data block and no inode (on a disk file system), so a
+// full disk cannot stop it. Where no link can be made (another file system,
+// tmpfs with no inode left, no links) it is copied; where not even that can be
+// written, the backup itself is renamed into place (then linked back to its
+// own name when possible). Prints how: "link", "copy <why>" or "moved <why>".
 const RESTORE = `set -u
 ${SHA}
-tmp="$2.hotswap-restore.$$"
-cp -p -- "$1" "$tmp" || { rm -f -- "$tmp"; exit 1; }
-got=$(sha "$tmp")
-if [ "$got" != "$3" ]; then rm -f -- "$tmp"; echo "the backup $1 has sha256 $got, expected $3" >&2; exit 1; fi
-mv -f -- "$tmp" "$2"`;
+bak=$1 target=$2 want=$3 tmp="$2.hotswap-restore.$$"
+got=$(sha "$bak") || { echo "cannot read the backup $bak" >&2; exit 1; }
+[ "$got" = "$want" ] || { echo "the backup $bak has sha256 $got, expected $want" >&2; exit 1; }
+if why=$(ln -f -- "$bak" "$tmp" 2>&1); then
+  mv -f -- "$tmp" "$target" || { rm -f -- "$tmp"; exit 1; }
+  echo link; exit 0
+fi
+rm -f -- "$tmp"
+if cp -p -- "$bak" "$tmp" 2>/dev/null && [ "$(sha "$tmp")" = "$want" ] && mv -f -- "$tmp" "$target"; then
+  printf 'copy %s\\n' "$why"; exit 0
+fi
+rm -f -- "$tmp"
+mv -f -- "$bak" "$target" || exit 1
+if ln -- "$target" "$bak" 2>/dev/null; then printf 'moved %s\\n' "$why"; else printf 'moved-nolink %s\\n' "$why"; fi`;
 
-export async function restoreFile(t: Transport, backup: string, target: string, sha256: string): Promise<void> {
-  await sh(t, RESTORE, [backup, target, sha256]);
+/** How a restore put the old build back (see RESTORE). */
+export interface Restored {
+  how: 'link' | 'copy' | 'moved' | 'moved-nolink';
+  /** why the link could not be made (ln's own words) */
+  why?: string;
+}
+
+export async function restoreFile(t: Transport, backup: string, target: string, sha256: string, opts: ExecOptions = {}): Promise<Restored> {
+  return parseRestored(await sh(t, RESTORE, [backup, target, sha256], opts));
+}
+
+export function parseRestored(out: string): Restored {
+  const line = out.trim().split('\n').pop() ?? '';
+  const [how, ...rest] = line.split(' ');
+  const why = rest.join(' ').trim() || undefined;
+  if (how === 'link' || how === 'copy' || how === 'moved' || how === 'moved-nolink') return { how, ...(why ? { why } : {}) };
+  return { how: 'link' };
+}
+
+/** The restore in words, for the operator. */
+export function restoredText(r: Restored, backup: string, target: string): string {
+  switch (r.how) {
+    case 'link':
+      return `restored ${target} from ${backup} (hard link)`;
+    case 'copy':
+      return `restored ${target} from ${backup} by a copy: no hard link could be made (${r.why ?? '?'})`;
+    case 'moved':
+      return `restored ${target} by renaming ${backup} into place: neither a link nor a copy could be made (${r.why ?? '?'}); ${backup} was linked back`;
+    case 'moved-nolink':
+      return `restored ${target} by renaming ${backup} into place: neither a link nor a copy could be made (${r.why ?? '?'}); ${backup} is gone, ${target} is the only copy of the old build`;
+  }
 }
 
 export async function removeFile(t: Transport, path: string): Promise<void> {

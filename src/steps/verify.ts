@@ -5,6 +5,7 @@ import { parseDuration } from '../playbook/duration.js';
 import { short, StepFailure, type HostRun } from '../run/host-run.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
 import { checkMaster } from './master-check.js';
+import { pause } from '../run/abort.js';
 
 export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
   const retries = spec.retries ?? 0;
@@ -17,8 +18,11 @@ export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
   ].filter(Boolean);
   return run.act(`check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`, async () => {
     let last = '';
+    const abort = run.abort;
     for (let attempt = 0; attempt <= retries; attempt++) {
-      if (attempt) await new Promise((r) => setTimeout(r, intervalMs));
+      // an interrupt ends the retries (act has already answered it): nothing more is asked of the host
+      if (attempt) await pause(intervalMs, abort);
+      if (abort?.aborted) break;
       last = await once(run, spec, which);
       if (!last) return `${wants.length} check${wants.length === 1 ? '' : 's'} passed`;
     }

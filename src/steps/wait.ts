@@ -2,19 +2,8 @@
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
 import { describeAlive, waitFor, type WaitArgs } from '../nginx/wait.js';
-import { Interrupted, StepFailure, type HostRun } from '../run/host-run.js';
-
-// An interrupt does not wait for a long wait to end: the host is rolled back
-// at once (the loop on the host only reads, and ends by its own timeout).
-function abortable<T>(signal: AbortSignal | undefined, p: Promise<T>): Promise<T> {
-  if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new Interrupted());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new Interrupted());
-    signal.addEventListener('abort', onAbort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
-}
+import { StepFailure, type HostRun } from '../run/host-run.js';
+import { settleMs, settleOf, watchNewMaster } from './settle.js';
 
 export const DEFAULT_WAIT: Record<WaitStep['until'], string> = { 'new-master-ready': '10s', 'old-workers-exited': '5m', 'old-master-exited': '30s' };
 
@@ -57,12 +46,22 @@ export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: strin
   const ahead = run.ahead?.step === run.step ? run.ahead.result : undefined;
   run.ahead = undefined;
   const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `the old master's (pid ${state.oldPid}) workers have exited`, 'old-master-exited': `the old master (pid ${state.oldPid}) has exited and .oldbin is gone` }[spec.until];
-  const r = await run.act(`wait up to ${timeout} until ${what}`, () => abortable(run.ctx.abort, ahead ?? waitFor(run.t, args)), { ok: true as const, workers: [] as number[] }, false);
+  // An interrupt does not wait for a long wait to end (act abandons it): the
+  // host is rolled back at once; the loop on the host only reads.
+  const r = await run.act(`wait up to ${timeout} until ${what}`, () => ahead ?? waitFor(run.t, args), { ok: true as const, workers: [] as number[] }, false);
   if (!r.ok) {
     const alive = r.alive.length ? `; still alive: ${r.alive.map(describeAlive).join('; ')}` : '';
     throw new StepFailure(`${spec.until}: ${r.message}${alive}`);
   }
   if (spec.until === 'new-master-ready' && r.newMasterPid) state.newPid = r.newMasterPid;
-  if (spec.until === 'old-master-exited') state.phase = 'done';
+  if (spec.until === 'old-master-exited') {
+    state.phase = 'done';
+    if (settleMs(spec) > 0) {
+      // an interrupt ends this watch early (the upgrade is complete), it does not fail the host
+      const what = `watch the new master for ${settleOf(spec)}: still the master in ${run.host.nginx.pid_file}, alive, with workers, answering the verify steps' HTTP checks`;
+      const settled = await run.act(what, () => watchNewMaster(run, spec), '', false, { interruptible: false });
+      if (settled) return `${r.elapsedMs ?? 0}ms; ${settled}`;
+    }
+  }
   return spec.until === 'new-master-ready' ? `new master ${r.newMasterPid ?? '?'} with workers ${r.workers.join(',')}` : `${r.elapsedMs ?? 0}ms`;
 }

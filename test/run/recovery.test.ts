@@ -85,7 +85,7 @@ describe('safety and recovery on real nginx', function () {
 
     const rb = await runCli(['rollback', file, '--yes', '--break-lock']);
     expect(rb.code, rb.stdout + rb.stderr).to.equal(0);
-    expect(rb.stderr).to.match(/\[lab-1\] rolled_back: from phase "winch": HUP -> \d+/);
+    expect(rb.stderr).to.match(/\[lab-1\] rolled_back: from phase "winch": restored \S+ from \S+ \(hard link\); HUP -> \d+/);
     expectServingOld(fleet!, 0, before.pid);
     const again = await runCli(['status', file]);
     expect(again.stdout).to.match(/last run \w+ \(started [^)]+\): ended rolled_back/);
