@@ -1,7 +1,7 @@
 // One host's run: its transport, the facts read at the start, how far the
-// upgrade got, and every action taken. Dry run and apply share this object:
-// reads always run, changes run only when applying, and both are recorded,
-// so a plan lists exactly the actions an apply would take.
+// upgrade got, and every action taken (the executor, executor.ts, performs
+// them). A plan and an apply share this object, so a plan lists exactly the
+// actions an apply would take.
 import type { ResolvedHost } from '../playbook/resolved.js';
 import type { HostFacts } from '../nginx/facts.js';
 import type { WaitResult } from '../nginx/wait.js';
@@ -12,7 +12,7 @@ import { JournaledTransport } from './journaled.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 import type { Upload } from '../steps/copy-binary.js';
-import { abortable } from './abort.js';
+import { modeOf, type Mode } from './executor.js';
 
 /** How far the upgrade got: decides the compensation on failure. */
 export type Phase = 'clean' | 'replaced' | 'usr2' | 'winch' | 'quit' | 'done';
@@ -79,12 +79,16 @@ export class HostRun {
   closingLine?: string;
   /** the new build's upload to its staged name, once started (see startUpload) */
   upload?: Upload;
+  /** private temp dirs a plan staged the build in: removed when the host's run ends */
+  readonly scratch: string[] = [];
   /** set once the rollback runs: it must finish whatever interrupt came, so nothing of it is abandoned */
   rollingBack = false;
   /** a wait already written to the host behind its signal (see waitBehind) */
   ahead?: { step: number; result: Promise<WaitResult> };
 
   private jt: JournaledTransport;
+  /** plan or apply: read once from the context (see executor.ts) */
+  readonly mode: Mode;
 
   constructor(
     readonly host: ResolvedHost,
@@ -94,6 +98,7 @@ export class HostRun {
     readonly state: UpgradeState,
   ) {
     this.jt = new JournaledTransport(t);
+    this.mode = modeOf(ctx);
   }
 
   /** the host's transport; replaced when a lost connection is restored */
@@ -105,23 +110,18 @@ export class HostRun {
     this.jt = new JournaledTransport(next);
   }
 
-  get dryRun(): boolean {
-    return this.ctx.dryRun;
+  /** Records an action and emits it (the executor calls this for every action it performs or withholds). */
+  record(description: string, changes: boolean, withheld: boolean): void {
+    this.actions.push({ step: this.step, description, changes, withheld });
+    this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes, withheld });
   }
 
   /**
-   * Does something to the host, or in a dry run records it and returns
-   * `simulated` instead. `changes: false` marks waits and checks that only
-   * make sense once the earlier changes happened.
+   * Runs a change with its journal line written first, by its first command:
+   * a crash during it leaves the truth on the host, and the line costs no
+   * round trip of its own.
    */
-  async act<T>(description: string, apply: () => Promise<T>, simulated: T, changes = true, opts: { interruptible?: boolean } = {}): Promise<T> {
-    const withheld = this.ctx.dryRun;
-    this.actions.push({ step: this.step, description, changes, withheld });
-    this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes, withheld });
-    if (withheld) return simulated;
-    if (!changes) return opts.interruptible === false ? apply() : abortable(this.abort, apply());
-    // Written before the action, by its first command: a crash during it
-    // leaves the truth on the host, and the line costs no round trip of its own.
+  async journaled<T>(description: string, apply: () => Promise<T>): Promise<T> {
     const jt = this.jt;
     jt.before(journalPath(this.host.nginx), journalLine(this.entry('action', description)));
     try {
@@ -131,9 +131,9 @@ export class HostRun {
     }
   }
 
-  /** Appends to the host's journal (not in a dry run). */
+  /** Appends to the host's journal (a plan keeps none). */
   async journal(event: JournalEntry['event'], action?: string, result?: string): Promise<void> {
-    if (this.ctx.dryRun) return;
+    if (this.mode === 'plan') return;
     await appendJournal(this.t, this.host.nginx, this.entry(event, action, result));
   }
 
@@ -144,7 +144,7 @@ export class HostRun {
 
   /** Records the host's result in its journal (with the lock's release when one is held), then hands the outcome on. */
   async end<T extends { result: string; message?: string }>(outcome: T): Promise<T> {
-    if (this.lockHeld && !this.ctx.dryRun) this.closingLine = journalLine(this.entry('end', outcome.message, outcome.result));
+    if (this.lockHeld && this.mode === 'apply') this.closingLine = journalLine(this.entry('end', outcome.message, outcome.result));
     else await this.journal('end', outcome.message, outcome.result).catch(() => undefined);
     if (this.ctx.factsAfter && this.state.phase !== 'clean') {
       // the host as the run left it, for the report; on the same connection
@@ -160,13 +160,6 @@ export class HostRun {
 
   warn(message: string): void {
     this.ctx.events.emit({ type: 'warning', host: this.host.name, step: this.step, message });
-  }
-
-  /** A read the dry run performs too (facts, checks against the current state). */
-  async check<T>(description: string, read: () => Promise<T>): Promise<T> {
-    this.actions.push({ step: this.step, description, changes: false, withheld: false });
-    this.ctx.events.emit({ type: 'action', host: this.host.name, step: this.step, description, changes: false, withheld: false });
-    return abortable(this.abort, read());
   }
 
   /** The run's abort signal while the upgrade goes forward; none once it rolls back. */

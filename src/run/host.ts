@@ -1,7 +1,9 @@
 // One host, start to finish: connect, lock, read facts and the journal,
 // refuse or skip, run the steps, roll back on failure, an interrupt or a lost
 // link. Every path ends in exactly one result, with the lock released.
-import { stepLabel, runStep } from '../steps/index.js';
+import { stepLabel, stepActions } from '../steps/index.js';
+import { parseDuration } from '../playbook/duration.js';
+import { modeOf, POLICY, runStep, type Deadline } from './executor.js';
 import { stepKind } from '../playbook/step-order.js';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
@@ -28,6 +30,7 @@ type Finish = (result: HostResult, message?: string) => HostOutcome;
 export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostOutcome> {
   const { ctx } = deps;
   const ev = ctx.events;
+  const policy = POLICY[modeOf(ctx)];
   const started = Date.now();
   const labels = host.steps.map(stepLabel);
   ev.emit({ type: 'host-start', host: host.name, batch: deps.batch, steps: labels });
@@ -59,7 +62,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     let journal: JournalEntry[] | undefined;
     // an apply reads the facts right behind the lock, in the same round trip: they are only used once the lock is held
     let factsBehindLock: Promise<HostFacts> | undefined;
-    if (!ctx.dryRun) {
+    if (policy.applies) {
       const taking = takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
       factsBehindLock = gatherFacts(t, paths, { afterPrevious: true });
       factsBehindLock.catch(() => undefined); // not run, or not wanted, when the lock was not taken
@@ -101,7 +104,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     const sent = await early;
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'), sent !== undefined);
     if (refusals.length) return finish('refused', refusals.join('; '));
-    if (copy) await startUpload(run, copy, sent);
+    if (copy && policy.applies) await startUpload(run, copy, sent);
 
     for (; nextStep < host.steps.length; nextStep++) {
       const stepStart = Date.now();
@@ -109,8 +112,9 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
       ev.emit({ type: 'step-start', host: host.name, step: nextStep, label: labels[nextStep] });
       try {
         if (ctx.stopping?.()) throw new Interrupted();
-        const message = await runStep(run, host.steps[nextStep]);
-        ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: ctx.dryRun ? 'planned' : 'changed', ms: Date.now() - stepStart, message });
+        const step = host.steps[nextStep];
+        const message = await runStep(run, stepActions(run, step), deadlineOf(step.timeout));
+        ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: policy.stepDone, ms: Date.now() - stepStart, message });
       } catch (err) {
         const message = (err as Error).message;
         ev.emit({ type: 'step-end', host: host.name, step: nextStep, label: labels[nextStep], result: 'failed', ms: Date.now() - stepStart, message });
@@ -118,7 +122,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
         return await failed(run, labels[nextStep - 1], err as Error, deps, finish);
       }
     }
-    return await run.end(finish(ctx.dryRun ? 'planned' : 'changed', ctx.dryRun ? undefined : `now running sha256 ${short(run.state.newSha)}`));
+    return await run.end(finish(policy.hostDone, policy.applies ? `now running sha256 ${short(run.state.newSha)}` : undefined));
   } catch (err) {
     // facts or the journal could not be read, or the link dropped before any change
     const message = (err as Error).message;
@@ -127,6 +131,8 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
   } finally {
     // an upload never renamed into place (a step before copy-binary failed, on_failure: stop)
     if (run?.state.staged) await discardStaged(run).catch(() => undefined);
+    // a plan's private staging dirs
+    for (const dir of run?.scratch.splice(0) ?? []) await run!.t.exec(['rm', '-rf', '--', dir]).catch(() => undefined);
     const sent = await early;
     if (sent && sent !== run?.upload) await dropUpload(t, sent).catch(() => undefined);
     if (locked) await releaseLock(run?.t ?? t, host.nginx, ctx.runId, run?.closingLine).catch(() => undefined);
@@ -137,7 +143,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
 async function failed(run: HostRun, step: string, err: Error, deps: HostDeps, finish: Finish): Promise<HostOutcome> {
   const { ctx } = deps;
   const why = `${step}: ${err.message}`;
-  if (ctx.dryRun) return finish('refused', why); // a plan that cannot go through is a refusal
+  if (POLICY[run.mode].failureIsRefusal) return finish('refused', why); // a plan that cannot go through is a refusal
   if (err instanceof Refusal && run.state.phase === 'clean') {
     await discardStaged(run);
     return run.end(finish('refused', why));
@@ -169,6 +175,13 @@ async function rollBack(run: HostRun, why: string, finish: Finish): Promise<Host
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: false, ms: Date.now() - started, message });
     return run.end(finish('rollback_failed', message));
   }
+}
+
+// A step's `timeout` bounds the whole step; a wait that takes it as its own
+// timeout gets a second more, so its own report (what is still alive) wins.
+function deadlineOf(timeout: string | undefined): Deadline | undefined {
+  const ms = timeout ? parseDuration(timeout) : undefined;
+  return ms === undefined ? undefined : { at: Date.now() + ms + 1000, text: timeout! };
 }
 
 /** A command skipped because the one before it failed: that one's error is the one to report. */

@@ -1,6 +1,6 @@
 // Automatic rollback, and `hotswap rollback`: the plan for the phase the
-// upgrade reached (src/plan/rollback-plan.ts), run action by action through
-// the host run, so each change is journaled on the host before it is made and
+// upgrade reached (src/plan/rollback-plan.ts), run action by action by the
+// executor that runs the steps, so each change is journaled on the host before it is made and
 // reported like any step's. It always ends with the old build serving from the
 // old file, with no .oldbin left; any doubt at the end is a failed rollback:
 // a person is needed, and the message says what to do.
@@ -13,6 +13,7 @@ import { discardStaged } from '../steps/copy-binary.js';
 import { commandLine } from '../transport/quote.js';
 import { describeRollback, rollbackPlan, ROLLBACK_WAIT_MS, type RollbackAction } from '../plan/rollback-plan.js';
 import { short, type HostRun } from './host-run.js';
+import { perform } from './executor.js';
 
 export async function rollback(run: HostRun): Promise<string> {
   run.rollingBack = true; // an interrupt no longer abandons anything: the host must end serving
@@ -22,13 +23,13 @@ export async function rollback(run: HostRun): Promise<string> {
   let restoreError: Error | undefined;
   for (const a of rollbackPlan(run.state.phase)) {
     const { description, changes } = describeRollback(a, values(run));
+    const kind = changes ? 'change' : 'check';
     if (a.kind === 'restore') {
       // a failed restore does not keep the processes from being put back: the old build must serve either way
-      await run.act(description, () => restore(run, done), undefined).catch((err: Error) => (restoreError = err));
+      await perform(run, { kind, description, run: () => restore(run, done) }).catch((err: Error) => (restoreError = err));
       continue;
     }
-    if (changes) await run.act(description, () => STEPS[a.kind](run, done), undefined);
-    else await run.check(description, () => STEPS[a.kind](run, done));
+    await perform(run, { kind, description, run: () => STEPS[a.kind](run, done) });
   }
   if (restoreError) throw new Error(`the old build serves again, but ${run.state.target} could not be restored from ${run.state.backup ?? 'a backup'}: ${restoreError.message}`);
   return done.join('; ');

@@ -2,9 +2,10 @@
 import { basename, dirname } from 'node:path';
 import type { BackupStep } from '../playbook/schema.js';
 import { short, type HostRun } from '../run/host-run.js';
+import { change, type StepGen } from '../run/action.js';
 import { backupFile } from './file-ops.js';
 
-export async function backup(run: HostRun, spec: BackupStep): Promise<string> {
+export function* backup(run: Pick<HostRun, 'host' | 'state' | 'facts' | 'ctx'>, spec: BackupStep): StepGen {
   const { state, host } = run;
   const binary = host.nginx.binary;
   const dest = spec.dest ?? `${binary}.${run.ctx.stamp}.bak`;
@@ -13,11 +14,13 @@ export async function backup(run: HostRun, spec: BackupStep): Promise<string> {
   const onDisk = run.facts.binary.sha256 === state.oldSha;
   const src = onDisk ? state.target : `/proc/${state.oldPid}/exe`;
   const keep = spec.keep ?? 3;
-  const pruned = await run.act(
-    `copy ${src} to ${dest} and verify its sha256 ${short(state.oldSha)}; keep the newest ${keep} backups named ${basename(binary)}.<UTC time>.bak in ${dirname(binary)}`,
-    () => backupFile(run.t, src, dest, state.oldSha, { dir: dirname(binary), base: basename(binary), keep }),
-    [] as string[],
-  );
+  const prune = { dir: dirname(binary), base: basename(binary), keep };
+  const pruned: string[] = yield change({
+    description: `copy ${src} to ${dest} and verify its sha256 ${short(state.oldSha)}; keep the newest ${keep} backups named ${basename(binary)}.<UTC time>.bak in ${dirname(binary)}`,
+    command: { script: 'BACKUP (file-ops.ts)', args: [src, dest, state.oldSha, prune.dir, prune.base, String(keep)] },
+    run: (t) => backupFile(t, src, dest, state.oldSha, prune),
+    planned: [],
+  });
   state.backup = dest;
   return `${dest}${onDisk ? '' : ' (from the running image: the file on disk differs)'}${pruned.length ? `; pruned ${pruned.length}` : ''}`;
 }

@@ -6,50 +6,73 @@ import type { JournalEntry } from '../run/journal.js';
 import type { LocalBinary } from '../run/local-binary.js';
 import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
-import { checkStaged, RemoteError, removeFile, renameInto, sh, type ConfigTest } from './file-ops.js';
+import { checkArgs, checkStaged, RemoteError, removeFile, renameInto, sh, type ConfigTest } from './file-ops.js';
+import { change, check, type StepGen } from '../run/action.js';
 import { compareBuilds, parseNginxV } from './build-compat.js';
 import { classifyConfigTest, needsMasterCwd } from './config-test.js';
 
-export async function copyBinary(run: HostRun, spec: CopyBinaryStep): Promise<string> {
-  const { state, t } = run;
+export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
+  const { state } = run;
   const local = run.ctx.binaries.get(spec.src);
   if (!local) throw new StepFailure(`no hashed build for ${spec.src}`);
-  // A dry run stages the build in a private temp directory outside the nginx
-  // tree (for `nginx -t`) and removes it; an apply stages it beside the target
-  // so the final rename is atomic.
-  const dir = run.dryRun ? (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim() : dirname(state.target);
-  const staged = stagedPath(dir, state.target, run.ctx.runId);
+  // Staged beside the target, so the final rename is atomic. A plan stages it
+  // in a private temp dir outside the nginx tree instead (for the checks;
+  // removed when the host's run ends) and withholds the rename.
+  const beside = stagedPath(dirname(state.target), state.target, run.ctx.runId);
+  const what = `upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to`;
+  const staged: string = yield check<string>({
+    description: `${what} ${beside}`,
+    command: { script: 'SFTP put', args: [beside] },
+    run: async (t) => {
+      if (run.upload && state.staged === beside) await run.upload.done;
+      else {
+        state.staged = beside;
+        await t.put(local.bytes, beside);
+      }
+      return beside;
+    },
+    inPlan: {
+      kind: 'check',
+      description: `${what} /tmp/hotswap-plan.XXXXXX/${basename(beside)} (a private temp dir outside the nginx tree, removed after the checks)`,
+      command: { script: 'mktemp -d /tmp/hotswap-plan.XXXXXX; SFTP put', args: [basename(beside)] },
+      run: async (t) => {
+        const dir = (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim();
+        run.scratch.push(dir);
+        const path = stagedPath(dir, state.target, run.ctx.runId);
+        await t.put(local.bytes, path);
+        return path;
+      },
+    },
+  });
+  // beside the target it takes the target's owner and mode; a private copy elsewhere does not
+  const ownerFrom = staged === beside ? state.target : null;
+  const m = run.facts.master;
+  const test = configTest(run, spec);
+  let out: string;
   try {
-    await run.check(`upload ${local.path} (sha256 ${short(local.sha256)}, ${local.size} bytes) to ${staged}${run.dryRun ? ' (a private temp dir outside the nginx tree, removed after the checks)' : ''}`, async () => {
-      if (run.upload && state.staged === staged) return run.upload.done;
-      state.staged = run.dryRun ? undefined : staged;
-      await t.put(local.bytes, staged);
+    out = yield check<string>({
+      description: `check its sha256${ownerFrom ? ', give it the owner and mode of ' + ownerFrom : ''}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
+      command: { script: 'CHECK_STAGED (steps/file-ops.ts)', args: checkArgs(staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test) },
+      run: (t) => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkStaged(t, staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test)),
     });
-    const m = run.facts.master;
-    const test = configTest(run, spec);
-    let out: string;
-    try {
-      out = await run.check(
-        `check its sha256${run.dryRun ? '' : ', give it the owner and mode of ' + state.target}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
-        () => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkBuild(run, spec, local, staged)),
-      );
-    } catch (err) {
-      if (err instanceof RemoteError && err.code === 12) throw new Refusal(classifyConfigTest(err.message).message);
-      if (err instanceof RemoteError && err.code === 13) throw new Refusal(`cannot run nginx -t where the running master runs: ${err.message} (its working directory: the master's -p ${m?.args?.prefix ?? ''} is relative to it)`);
-      if (err instanceof RemoteError && err.code === 14) throw new Refusal(`the new build cannot be run on this host: ${err.message}`);
-      if (err instanceof RemoteError && err.code === 10) throw new Refusal(err.message);
-      if (err instanceof RemoteError) throw new StepFailure(err.message);
-      throw err;
-    }
-    checkCompat(run, out);
-    await run.act(`rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`, async () => {
-      state.phase = 'replaced';
+  } catch (err) {
+    if (err instanceof RemoteError && err.code === 12) throw new Refusal(classifyConfigTest(err.message).message);
+    if (err instanceof RemoteError && err.code === 13) throw new Refusal(`cannot run nginx -t where the running master runs: ${err.message} (its working directory: the master's -p ${m?.args?.prefix ?? ''} is relative to it)`);
+    if (err instanceof RemoteError && err.code === 14) throw new Refusal(`the new build cannot be run on this host: ${err.message}`);
+    if (err instanceof RemoteError && err.code === 10) throw new Refusal(err.message);
+    if (err instanceof RemoteError) throw new StepFailure(err.message);
+    throw err;
+  }
+  checkCompat(run, out);
+  yield change({
+    description: `rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`,
+    command: { script: 'RENAME (steps/file-ops.ts)', args: [staged, state.target] },
+    phase: 'replaced',
+    run: async (t) => {
       await renameInto(t, staged, state.target);
       state.staged = undefined;
-    }, undefined);
-  } finally {
-    if (run.dryRun) await sh(t, 'rm -rf -- "$1"', [dir]).catch(() => undefined);
-  }
+    },
+  });
   return `${state.target} is now sha256 ${short(local.sha256)}`;
 }
 
@@ -66,9 +89,10 @@ function checkCompat(run: HostRun, out: string): void {
 }
 
 /** The staged build's sha256, owner and mode, `-V` beside the running build's, and `-t` with the master's arguments. */
+// (an upload started before copy-binary is always beside the target)
 function checkBuild(run: HostRun, spec: CopyBinaryStep, local: LocalBinary, staged: string): Promise<string> {
   const m = run.facts.master;
-  return checkStaged(run.t, staged, local.sha256, run.dryRun ? null : run.state.target, m ? `/proc/${m.pid}/exe` : null, configTest(run, spec));
+  return checkStaged(run.t, staged, local.sha256, run.state.target, m ? `/proc/${m.pid}/exe` : null, configTest(run, spec));
 }
 
 function configTest(run: HostRun, spec: CopyBinaryStep): ConfigTest | null {
@@ -124,7 +148,7 @@ export async function dropUpload(t: Transport, u: Upload): Promise<void> {
  * decides: a refused or skipped host has the file removed (see runHost).
  */
 export async function uploadEarly(t: Transport, ctx: RunContext, target: string, local: LocalBinary | undefined, locked: Promise<{ journal: JournalEntry[] }>): Promise<Upload | undefined> {
-  if (ctx.dryRun || !local || !t.freeBytes) return undefined;
+  if (!local || !t.freeBytes) return undefined;
   let timer: NodeJS.Timeout | undefined;
   try {
     // an SFTP session that never opens must not hold the host up: then pre-flight decides
@@ -149,7 +173,7 @@ export async function uploadEarly(t: Transport, ctx: RunContext, target: string,
  */
 export async function startUpload(run: HostRun, spec: CopyBinaryStep, early: Upload | undefined): Promise<void> {
   const local = run.ctx.binaries.get(spec.src);
-  if (run.dryRun || !local || run.upload) return;
+  if (!local || run.upload) return;
   const staged = stagedPath(dirname(run.state.target), run.state.target, run.ctx.runId);
   if (early && early.staged !== staged) await dropUpload(run.t, early);
   run.state.staged = staged;

@@ -92,7 +92,12 @@ export interface ConfigTest {
 
 /** Checks a staged binary: its digest, the reference file's owner and mode, `-V` of both builds, and `-t` when asked. */
 export async function checkStaged(t: Transport, file: string, sha256: string, ownerFrom: string | null, compareWith: string | null, test: ConfigTest | null): Promise<string> {
-  return sh(t, CHECK_STAGED, [file, sha256, ownerFrom ?? '-', compareWith ?? '-', test?.cwd ?? '-', ...(test?.args ?? [])]);
+  return sh(t, CHECK_STAGED, checkArgs(file, sha256, ownerFrom, compareWith, test));
+}
+
+/** CHECK_STAGED's positional arguments. */
+export function checkArgs(file: string, sha256: string, ownerFrom: string | null, compareWith: string | null, test: ConfigTest | null): string[] {
+  return [file, sha256, ownerFrom ?? '-', compareWith ?? '-', test?.cwd ?? '-', ...(test?.args ?? [])];
 }
 
 // $1 staged file, $2 target: the atomic replacement.

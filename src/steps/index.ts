@@ -1,7 +1,9 @@
-// The five step kinds, dispatched by name; each knows nothing about SSH.
+// The five step kinds, dispatched by name; each knows nothing about SSH, nor
+// how it is run: it yields actions to the executor (src/run/executor.ts).
 import type { Step } from '../playbook/schema.js';
 import { signalOf, stepKind } from '../playbook/step-order.js';
 import type { HostRun } from '../run/host-run.js';
+import type { StepGen } from '../run/action.js';
 import { backup } from './backup.js';
 import { copyBinary } from './copy-binary.js';
 import { signal } from './signal.js';
@@ -19,8 +21,8 @@ export function stepLabel(step: Step): string {
   return kind ?? 'step';
 }
 
-/** Runs one step; returns a one-line summary of what it did. */
-export async function runStep(run: HostRun, step: Step): Promise<string> {
+/** One step as a generator of actions (the executor walks it); it returns a one-line summary of what it did. */
+export function stepActions(run: HostRun, step: Step): StepGen {
   switch (stepKind(step)) {
     case 'backup':
       return backup(run, step.backup!);

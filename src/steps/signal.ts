@@ -5,36 +5,48 @@ import { signalOf } from '../playbook/step-order.js';
 import { sendSignal } from '../nginx/signal.js';
 import { gatherFacts } from '../nginx/facts.js';
 import { StepFailure, type HostRun, type Phase } from '../run/host-run.js';
+import { change, check, type StepGen } from '../run/action.js';
 import { waitBehind } from './wait.js';
 
-// Set before the signal is sent: if the link drops mid-send, rollback assumes
-// the signal arrived, which is the safe side for every compensation.
+// Entered before the signal is sent: if the link drops mid-send, rollback
+// assumes the signal arrived, which is the safe side for every compensation.
 const PHASE_AFTER: Partial<Record<string, Phase>> = { 'USR2/old-master': 'usr2', 'WINCH/old-master': 'winch', 'QUIT/old-master': 'quit', 'TERM/old-master': 'quit' };
 
-export async function signal(run: HostRun, step: Step): Promise<string> {
+export function* signal(run: HostRun, step: Step): StepGen {
   const { send, to } = signalOf(step)!;
-  const { state } = run;
+  const { state, host } = run;
   let pid: number | undefined;
   if (to === 'old-master') pid = state.oldPid;
   else if (to === 'new-master') pid = state.newPid;
-  else pid = run.dryRun ? run.facts.master?.pid : (await currentMaster(run));
-  if (pid === undefined && !run.dryRun) throw new StepFailure(`cannot tell which process is the ${to}`);
+  else {
+    const n = host.nginx;
+    // the master the pid file names now (a plan, which changed nothing, reads the one it found)
+    pid = yield check<number | undefined>({
+      description: `read which master ${n.pid_file} names now`,
+      run: async (t) => {
+        const f = await gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log });
+        return f.master?.isNginxMaster ? f.master.pid : undefined;
+      },
+      inPlan: { kind: 'check', description: `read which master ${n.pid_file} names now (pid ${run.facts.master?.pid ?? '?'} at the plan)`, run: async () => run.facts.master?.pid },
+    });
+  }
+  // unknown in a plan until the wait after USR2 ran: the change then says so when it is made
+  const target = pid;
   // The error log's size and the pid file's ctime that the wait after USR2
   // compares against were read with the host's facts: nothing since has
   // written to either, so they need no second read.
-  await run.act(`send ${send} to the ${to.replace('-', ' ')}${pid === undefined ? '' : ` (pid ${pid})`}`, async () => {
-    const next = PHASE_AFTER[`${send}/${to}`];
-    if (next) state.phase = next;
-    const sending = sendSignal(run.t, send, pid!);
-    // the next wait goes right behind this signal's command (sendSignal sends none for a pid it rejects)
-    if (Number.isSafeInteger(pid) && pid! > 1) waitBehind(run);
-    const r = await sending;
-    if (!r.ok) throw new StepFailure(`${send} not sent to pid ${pid}: ${r.message}`);
-  }, undefined);
-  return `${send} -> ${to} ${pid}`;
-}
-
-async function currentMaster(run: HostRun): Promise<number | undefined> {
-  const f = await gatherFacts(run.t, { pidFile: run.host.nginx.pid_file, binary: run.host.nginx.binary, errorLog: run.host.nginx.error_log });
-  return f.master?.isNginxMaster ? f.master.pid : undefined;
+  yield change({
+    description: `send ${send} to the ${to.replace('-', ' ')}${target === undefined ? '' : ` (pid ${target})`}`,
+    command: { script: 'SIGNAL_SCRIPT (nginx/scripts.ts)', args: [send, String(target ?? '?')] },
+    phase: PHASE_AFTER[`${send}/${to}`],
+    run: async (t) => {
+      if (target === undefined) throw new StepFailure(`cannot tell which process is the ${to}`);
+      const sending = sendSignal(t, send, target);
+      // the next wait goes right behind this signal's command (sendSignal sends none for a pid it rejects)
+      if (Number.isSafeInteger(target) && target > 1) waitBehind(run);
+      const r = await sending;
+      if (!r.ok) throw new StepFailure(`${send} not sent to pid ${target}: ${r.message}`);
+    },
+  });
+  return `${send} -> ${to} ${target}`;
 }

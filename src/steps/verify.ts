@@ -6,8 +6,9 @@ import { short, StepFailure, type HostRun } from '../run/host-run.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
 import { checkMaster } from './master-check.js';
 import { pause } from '../run/abort.js';
+import { wait, type StepGen } from '../run/action.js';
 
-export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
+export function* verify(run: HostRun, spec: VerifyStep): StepGen {
   const retries = spec.retries ?? 0;
   const intervalMs = parseDuration(spec.interval ?? '1s') ?? 1000;
   const which = spec.running_binary ?? 'new';
@@ -16,18 +17,23 @@ export async function verify(run: HostRun, spec: VerifyStep): Promise<string> {
     spec.version ? `nginx -v says ${JSON.stringify(spec.version)}` : undefined,
     ...(spec.http ?? []).map((h) => `GET ${h.url} on the host answers ${h.status ?? 200}${h.contains ? ` containing ${JSON.stringify(h.contains)}` : ''}`),
   ].filter(Boolean);
-  return run.act(`check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`, async () => {
-    let last = '';
-    const abort = run.abort;
-    for (let attempt = 0; attempt <= retries; attempt++) {
-      // an interrupt ends the retries (act has already answered it): nothing more is asked of the host
-      if (attempt) await pause(intervalMs, abort);
-      if (abort?.aborted) break;
-      last = await once(run, spec, which);
-      if (!last) return `${wants.length} check${wants.length === 1 ? '' : 's'} passed`;
-    }
-    throw new StepFailure(last);
-  }, 'planned', false);
+  return (yield wait<string>({
+    description: `check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`,
+    command: { script: 'MASTER_CHECK (steps/master-check.ts), then HTTP over direct-tcpip', args: [run.host.nginx.pid_file, ...(spec.http ?? []).map((h) => h.url)] },
+    run: async () => {
+      let last = '';
+      const abort = run.abort;
+      for (let attempt = 0; attempt <= retries; attempt++) {
+        // an interrupt ends the retries (the executor has already answered it): nothing more is asked of the host
+        if (attempt) await pause(intervalMs, abort);
+        if (abort?.aborted) break;
+        last = await once(run, spec, which);
+        if (!last) return `${wants.length} check${wants.length === 1 ? '' : 's'} passed`;
+      }
+      throw new StepFailure(last);
+    },
+    planned: 'planned',
+  })) as string;
 }
 
 /** One round of checks: '' when all pass, else why not. */

@@ -1,7 +1,8 @@
 // wait-for-workers: the loop runs on the host; one round trip per wait.
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
-import { describeAlive, waitFor, type WaitArgs } from '../nginx/wait.js';
+import { describeAlive, waitFor, type WaitArgs, type WaitResult } from '../nginx/wait.js';
+import { wait, type StepGen } from '../run/action.js';
 import { StepFailure, type HostRun } from '../run/host-run.js';
 import { settleMs, settleOf, watchNewMaster } from './settle.js';
 
@@ -33,22 +34,29 @@ function waitArgs(run: HostRun, spec: WaitStep, stepTimeout?: string): { timeout
 export function waitBehind(run: HostRun): void {
   const next = run.host.steps[run.step + 1];
   const spec = next?.['wait-for-workers'];
-  if (!spec || run.dryRun) return;
+  if (!spec) return; // called from a signal being sent: never in a plan
   const { args } = waitArgs(run, spec, next.timeout);
   const result = waitFor(run.t, args, { afterPrevious: true });
   result.catch(() => undefined); // the signal failed: its step reports that
   run.ahead = { step: run.step + 1, result };
 }
 
-export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): Promise<string> {
+export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): StepGen {
   const { state } = run;
   const { timeout, args } = waitArgs(run, spec, stepTimeout);
-  const ahead = run.ahead?.step === run.step ? run.ahead.result : undefined;
-  run.ahead = undefined;
   const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `the old master's (pid ${state.oldPid}) workers have exited`, 'old-master-exited': `the old master (pid ${state.oldPid}) has exited and .oldbin is gone` }[spec.until];
-  // An interrupt does not wait for a long wait to end (act abandons it): the
-  // host is rolled back at once; the loop on the host only reads.
-  const r = await run.act(`wait up to ${timeout} until ${what}`, () => ahead ?? waitFor(run.t, args), { ok: true as const, workers: [] as number[] }, false);
+  // An interrupt does not wait for a long wait to end (the executor abandons
+  // it): the host is rolled back at once; the loop on the host only reads.
+  const r: WaitResult = yield wait<WaitResult>({
+    description: `wait up to ${timeout} until ${what}`,
+    command: { script: 'WAIT_SCRIPT (nginx/scripts.ts)', args: waitScriptArgs(args) },
+    run: (t) => {
+      const ahead = run.ahead?.step === run.step ? run.ahead.result : undefined;
+      run.ahead = undefined;
+      return ahead ?? waitFor(t, args);
+    },
+    planned: { ok: true, workers: [] },
+  });
   if (!r.ok) {
     const alive = r.alive.length ? `; still alive: ${r.alive.map(describeAlive).join('; ')}` : '';
     throw new StepFailure(`${spec.until}: ${r.message}${alive}`);
@@ -58,10 +66,19 @@ export async function waitStep(run: HostRun, spec: WaitStep, stepTimeout?: strin
     state.phase = 'done';
     if (settleMs(spec) > 0) {
       // an interrupt ends this watch early (the upgrade is complete), it does not fail the host
-      const what = `watch the new master for ${settleOf(spec)}: still the master in ${run.host.nginx.pid_file}, alive, with workers, answering the verify steps' HTTP checks`;
-      const settled = await run.act(what, () => watchNewMaster(run, spec), '', false, { interruptible: false });
+      const settled: string = yield wait({
+        description: `watch the new master for ${settleOf(spec)}: still the master in ${run.host.nginx.pid_file}, alive, with workers, answering the verify steps' HTTP checks`,
+        run: () => watchNewMaster(run, spec),
+        planned: '',
+        interruptible: false,
+      });
       if (settled) return `${r.elapsedMs ?? 0}ms; ${settled}`;
     }
   }
   return spec.until === 'new-master-ready' ? `new master ${r.newMasterPid ?? '?'} with workers ${r.workers.join(',')}` : `${r.elapsedMs ?? 0}ms`;
+}
+
+/** The wait script's positional arguments, as waitFor passes them. */
+function waitScriptArgs(a: WaitArgs): string[] {
+  return [a.mode, String(a.oldPid), a.pidFile, String(a.timeoutMs), a.errorLog, String(Math.max(0, Math.floor(a.errorLogSizeAtStart))), ...(a.pidFileCtimeAtStart !== undefined ? [a.pidFileCtimeAtStart] : [])];
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dropUpload, uploadEarly } from '../../src/steps/copy-binary.js';
 import { Events } from '../../src/run/events.js';
+import { modeOf, POLICY } from '../../src/run/executor.js';
 import type { RunContext } from '../../src/run/host-run.js';
 import type { JournalEntry } from '../../src/run/journal.js';
 import { LocalTransport } from '../../src/transport/local.js';
@@ -57,8 +58,8 @@ describe('the upload sent while the lock and facts are read', () => {
     expect(pending.size).to.equal(0);
   });
 
-  it('sends nothing in a plan, or when the directory has no room for the build twice and the margin', async () => {
-    expect(await early({ ...ctx(), dryRun: true }, Promise.resolve({ journal: [] }))).to.equal(undefined);
+  it('is not called in a plan (the executor\'s policy; the lab plan test sees no file appear), and sends nothing when the directory has no room for the build twice and the margin', async () => {
+    expect(POLICY[modeOf({ dryRun: true })].applies).to.equal(false);
     const huge = ctx();
     huge.binaries.set('./nginx', { path: './nginx', sha256: sha, size: 2 ** 52, bytes });
     expect(await early(huge, Promise.resolve({ journal: [] }))).to.equal(undefined);
