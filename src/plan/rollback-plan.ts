@@ -65,7 +65,7 @@ export function describeRollback(a: RollbackAction, v: RollbackValues): { descri
   const backup = v.backup ?? `${v.target}.<UTC time>.bak`;
   switch (a.kind) {
     case 'restore':
-      return { changes: true, description: `restore ${v.target} from ${backup}: check its sha256 ${short(v.oldSha)}, ln ${backup} ${v.target}.hotswap-restore.<pid>, mv it over ${v.target} (a copy only where no link can be made)` };
+      return { changes: true, description: `restore ${v.target} from ${backup}: check its sha256${v.oldSha ? ` ${short(v.oldSha)}` : ' against the build that ran before'}, ln ${backup} ${v.target}.hotswap-restore.<pid>, mv it over ${v.target} (a copy only where no link can be made)` };
     case 'hup-old':
       return { changes: true, description: `send HUP to the old master${pid(v.oldPid)}: it starts workers again` };
     case 'wait-old-workers':
@@ -79,18 +79,17 @@ export function describeRollback(a: RollbackAction, v: RollbackValues): { descri
     case 'upgrade-back':
       return { changes: true, description: `hot-upgrade the master in ${v.pidFile} back to ${v.target}: USR2, wait until new-master-ready, WINCH, wait until old-workers-exited, QUIT, wait until old-master-exited; if no master is left, stop and say how to start the old build` };
     case 'confirm':
-      return { changes: false, description: `check that the master in ${v.pidFile} runs the old build (sha256 ${short(v.oldSha)}) with workers, ${v.target} is that build, and no .oldbin is left` };
+      return { changes: false, description: `check that the master in ${v.pidFile} runs the old build${v.oldSha ? ` (sha256 ${short(v.oldSha)})` : ''} with workers, ${v.target} is that build, and no .oldbin is left` };
   }
 }
 
-/** The rollback per phase, in words: what `plan` prints. */
+/** The rollback per phase, in words: what `plan` prints (quit and done take the same path). */
 export function describeRollbackPaths(v: RollbackValues): { phase: string; actions: string[] }[] {
-  const when: Record<Exclude<Phase, 'clean'>, string> = {
-    replaced: 'after copy-binary, before USR2',
-    usr2: 'after USR2, before WINCH',
-    winch: 'after WINCH',
-    quit: 'after QUIT to the old master',
-    done: 'after the old master exited',
-  };
-  return ROLLBACK_PHASES.map((p) => ({ phase: `${when[p]} (phase ${p})`, actions: rollbackPlan(p).map((a) => describeRollback(a, v).description) }));
+  const when: [Exclude<Phase, 'clean'>, string][] = [
+    ['replaced', 'after copy-binary, before USR2 (phase replaced)'],
+    ['usr2', 'after USR2, before WINCH (phase usr2)'],
+    ['winch', 'after WINCH (phase winch)'],
+    ['done', 'after QUIT to the old master, or once it exited (phases quit, done)'],
+  ];
+  return when.map(([p, text]) => ({ phase: text, actions: rollbackPlan(p).map((a) => describeRollback(a, v).description) }));
 }

@@ -26,6 +26,8 @@ export type RunEvent =
   | { type: 'action'; host: string; step: number; description: string; changes: boolean; withheld: boolean }
   | { type: 'warning'; host: string; step: number; message: string }
   | { type: 'step-end'; host: string; step: number; label: string; result: StepResult; ms: number; message?: string }
+  /** in a plan, once the host's steps went through: what a rollback would do, per phase, in the executor's words */
+  | { type: 'rollback-plan'; host: string; paths: { phase: string; actions: string[] }[] }
   | { type: 'rollback-start'; host: string; phase: string; reason: string }
   | { type: 'rollback-end'; host: string; ok: boolean; ms: number; message: string }
   | { type: 'host-end'; host: string; result: HostResult; ms: number; message?: string }

@@ -9,10 +9,11 @@ import { StepFailure, type HostRun, type RunContext } from './host-run.js';
 import type { Action, StepGen } from './action.js';
 import type { HostResult, StepResult } from './events.js';
 
-export type Mode = 'plan' | 'apply';
+/** apply: do it; plan: read the hosts, change nothing; offline: no host at all, every action withheld. */
+export type Mode = 'plan' | 'apply' | 'offline';
 
-export function modeOf(ctx: Pick<RunContext, 'dryRun'>): Mode {
-  return ctx.dryRun ? 'plan' : 'apply';
+export function modeOf(ctx: Pick<RunContext, 'dryRun' | 'offline'>): Mode {
+  return ctx.offline ? 'offline' : ctx.dryRun ? 'plan' : 'apply';
 }
 
 /** What the host's run does differently per mode, decided here and nowhere else. */
@@ -29,6 +30,7 @@ export interface Policy {
 
 export const POLICY: Record<Mode, Policy> = {
   plan: { applies: false, stepDone: 'planned', hostDone: 'planned', failureIsRefusal: true },
+  offline: { applies: false, stepDone: 'planned', hostDone: 'planned', failureIsRefusal: true },
   apply: { applies: true, stepDone: 'changed', hostDone: 'changed', failureIsRefusal: false },
 };
 
@@ -41,7 +43,8 @@ export interface Deadline {
 export async function perform<T>(run: HostRun, a: Action<T>, deadline?: Deadline): Promise<T> {
   const plan = run.mode === 'plan';
   const action = plan && a.inPlan ? a.inPlan : a;
-  const withheld = plan && action.kind !== 'check';
+  // offline: no host to read either; the actions an apply would take, as it would take them
+  const withheld = run.mode === 'offline' || (plan && action.kind !== 'check');
   if (deadline && Date.now() >= deadline.at) throw new StepFailure(`the step's timeout (${deadline.text}) was reached before: ${action.description}`);
   run.record(action.description, action.kind === 'change', withheld);
   if (withheld) return action.planned as T;

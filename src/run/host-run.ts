@@ -49,6 +49,8 @@ export interface Action {
 
 export interface RunContext {
   dryRun: boolean;
+  /** plan --offline: no host is contacted (see src/plan/offline.ts) */
+  offline?: boolean;
   /** apply or rollback: recorded in locks */
   command: string;
   /** the playbook, for the recovery commands printed to the operator */
@@ -187,3 +189,8 @@ export class Refusal extends StepFailure {
 }
 
 export const short = (sha: string | undefined) => (sha ? sha.slice(0, 12) : '?');
+
+/** "the old master (pid N)", or where its pid comes from when it is not known yet (an offline plan). */
+export function oldMasterText(run: { state: UpgradeState; host: ResolvedHost }): string {
+  return run.state.oldPid ? `the old master (pid ${run.state.oldPid})` : `the old master (pid from ${run.host.nginx.pid_file} before the upgrade)`;
+}

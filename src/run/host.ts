@@ -15,6 +15,7 @@ import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-ru
 import { discardStaged, dropUpload, startUpload, uploadEarly, type Upload } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { rollback } from './rollback.js';
+import { describeRollbackPaths } from '../plan/rollback-plan.js';
 import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
 import { LockHeld, ownerFor, releaseLock, takeLock } from './lock.js';
 
@@ -121,6 +122,10 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
         nextStep++;
         return await failed(run, labels[nextStep - 1], err as Error, deps, finish);
       }
+    }
+    if (!policy.applies) {
+      const { state } = run;
+      ev.emit({ type: 'rollback-plan', host: host.name, paths: describeRollbackPaths({ target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, pidFile: n.pid_file, oldSha: state.oldSha }) });
     }
     return await run.end(finish(policy.hostDone, policy.applies ? `now running sha256 ${short(run.state.newSha)}` : undefined));
   } catch (err) {

@@ -23,6 +23,7 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
   const staged: string = yield check<string>({
     description: `${what} ${beside}`,
     command: { script: 'SFTP put', args: [beside] },
+    planned: beside,
     run: async (t) => {
       if (run.upload && state.staged === beside) await run.upload.done;
       else {
@@ -51,7 +52,7 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
   let out: string;
   try {
     out = yield check<string>({
-      description: `check its sha256${ownerFrom ? ', give it the owner and mode of ' + ownerFrom : ''}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : ''}`,
+      description: `check its sha256${ownerFrom ? ', give it the owner and mode of ' + ownerFrom : ''}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : !m && spec.test_config !== false ? ", and run it with -t and the running master's -p/-c/-g (read on the host)" : ''}`,
       command: { script: 'CHECK_STAGED (steps/file-ops.ts)', args: checkArgs(staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test) },
       run: (t) => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkStaged(t, staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test)),
     });

@@ -4,7 +4,7 @@ import type { Step } from '../playbook/schema.js';
 import { signalOf } from '../playbook/step-order.js';
 import { sendSignal } from '../nginx/signal.js';
 import { gatherFacts } from '../nginx/facts.js';
-import { StepFailure, type HostRun, type Phase } from '../run/host-run.js';
+import { oldMasterText, StepFailure, type HostRun, type Phase } from '../run/host-run.js';
 import { change, check, type StepGen } from '../run/action.js';
 import { waitBehind } from './wait.js';
 
@@ -16,7 +16,7 @@ export function* signal(run: HostRun, step: Step): StepGen {
   const { send, to } = signalOf(step)!;
   const { state, host } = run;
   let pid: number | undefined;
-  if (to === 'old-master') pid = state.oldPid;
+  if (to === 'old-master') pid = state.oldPid || undefined; // unknown in an offline plan
   else if (to === 'new-master') pid = state.newPid;
   else {
     const n = host.nginx;
@@ -36,7 +36,7 @@ export function* signal(run: HostRun, step: Step): StepGen {
   // compares against were read with the host's facts: nothing since has
   // written to either, so they need no second read.
   yield change({
-    description: `send ${send} to the ${to.replace('-', ' ')}${target === undefined ? '' : ` (pid ${target})`}`,
+    description: `send ${send} to ${to === 'old-master' ? oldMasterText(run) : `the ${to.replace('-', ' ')}${target === undefined ? '' : ` (pid ${target})`}`}`,
     command: { script: 'SIGNAL_SCRIPT (nginx/scripts.ts)', args: [send, String(target ?? '?')] },
     phase: PHASE_AFTER[`${send}/${to}`],
     run: async (t) => {

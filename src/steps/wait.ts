@@ -3,7 +3,7 @@ import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
 import { describeAlive, waitFor, type WaitArgs, type WaitResult } from '../nginx/wait.js';
 import { wait, type StepGen } from '../run/action.js';
-import { StepFailure, type HostRun } from '../run/host-run.js';
+import { oldMasterText, StepFailure, type HostRun } from '../run/host-run.js';
 import { settleMs, settleOf, watchNewMaster } from './settle.js';
 
 export const DEFAULT_WAIT: Record<WaitStep['until'], string> = { 'new-master-ready': '10s', 'old-workers-exited': '5m', 'old-master-exited': '30s' };
@@ -44,7 +44,8 @@ export function waitBehind(run: HostRun): void {
 export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): StepGen {
   const { state } = run;
   const { timeout, args } = waitArgs(run, spec, stepTimeout);
-  const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `the old master's (pid ${state.oldPid}) workers have exited`, 'old-master-exited': `the old master (pid ${state.oldPid}) has exited and .oldbin is gone` }[spec.until];
+  const old = oldMasterText(run);
+  const what = { 'new-master-ready': 'the new master and its workers are up', 'old-workers-exited': `${old.replace(/^the old master/, "the old master's")} workers have exited`, 'old-master-exited': `${old} has exited and .oldbin is gone` }[spec.until];
   // An interrupt does not wait for a long wait to end (the executor abandons
   // it): the host is rolled back at once; the loop on the host only reads.
   const r: WaitResult = yield wait<WaitResult>({

@@ -102,6 +102,20 @@ describe('faults injected during an upgrade on real nginx', function () {
     expect(actions[0]).to.match(/^restore /);
   });
 
+  it('restores by a copy, and says why, when the backup is on another file system (no hard link across file systems)', async () => {
+    fleet = await labFleet(1);
+    const before = hostState(fleet.hosts[0]);
+    const other = mkdtempSync('/dev/shm/hotswap-backup-');
+    cleanups.push(() => rmSync(other, { recursive: true, force: true }));
+    chownSync(other, fleet.user.uid, fleet.user.gid);
+    expect(statfsSync(other).type, '/dev/shm is another file system than the lab').not.to.equal(statfsSync(fleet.dir).type);
+    const steps = CANONICAL_STEPS.replace('backup: { keep: 3 }', `backup: { dest: "${other}/nginx.bak" }`).replace('contains: ok', 'contains: "never in the body"');
+    const r = await runCli(['apply', await fleet.writePlaybook(join(fleet.dir, 'fleet.yaml'), { steps }), '--yes']);
+    expect(r.code, r.stdout + r.stderr).to.equal(1);
+    expect(r.stderr).to.match(/restored \S+ from \S+\/nginx\.bak by a copy: no hard link could be made \(ln: .*(cross-device|Invalid)/);
+    expectServingOld(fleet, 0, before.pid);
+  });
+
   it('a new build that hangs when started as a master: the file is restored at once and the process USR2 started is stopped (exit 1)', async () => {
     fleet = await labFleet(1);
     const before = hostState(fleet.hosts[0]);

@@ -193,3 +193,22 @@ describe('what the restore and the stop scripts print', () => {
     expect(parseStop(3, "refused: pid 42 has not exec'd: it is not the process USR2 started\n")).to.deep.equal({ ok: false, message: "pid 42 has not exec'd: it is not the process USR2 started" });
   });
 });
+
+describe('the offline plan: the same steps, walked with no host', () => {
+  it('withholds every action, says where unknown pids come from, and lists the rollback per phase', async () => {
+    const { offlineHostPlan } = await import('../../src/plan/offline.js');
+    const steps: Step[] = [{ backup: {} }, { 'copy-binary': { src: './new' } }, { signal: 'USR2' }, { 'wait-for-workers': { until: 'new-master-ready' } }, { signal: 'WINCH' }, { 'wait-for-workers': { until: 'old-workers-exited' } }, { verify: {} }, { signal: 'QUIT' }, { 'wait-for-workers': { until: 'old-master-exited' } }];
+    const host: ResolvedHost = { name: 'h', connection: 'ssh', ssh: { address: 'h' }, groups: [], steps, nginx: { prefix: '/n', binary: '/n/sbin/nginx', pid_file: '/n/logs/nginx.pid', conf: '/n/conf/nginx.conf', error_log: '/n/logs/error.log' } };
+    const p = await offlineHostPlan(host, new Map([['./new', { path: './new', sha256: NEW_SHA, size: 5, bytes: Buffer.alloc(0) }]]));
+    expect(p.problem).to.equal(undefined);
+    const all = p.steps.flatMap((s) => s.actions);
+    expect(all.every((a) => a.withheld)).to.equal(true);
+    expect(all.map((a) => a.description)).to.include.members([
+      'copy /n/sbin/nginx to /n/sbin/nginx.<UTC time>.bak and verify its sha256 against the running build; keep the newest 3 backups named nginx.<UTC time>.bak in /n/sbin',
+      `rename /n/sbin/.nginx.hotswap-<run> over /n/sbin/nginx (sha256 ? -> ${NEW_SHA.slice(0, 12)})`,
+      'send USR2 to the old master (pid from /n/logs/nginx.pid before the upgrade)',
+    ]);
+    expect(p.rollback.map((r) => r.phase)).to.deep.equal(['after copy-binary, before USR2 (phase replaced)', 'after USR2, before WINCH (phase usr2)', 'after WINCH (phase winch)', 'after QUIT to the old master, or once it exited (phases quit, done)']);
+    for (const r of p.rollback) expect(r.actions[0]).to.match(/^restore \/n\/sbin\/nginx from \/n\/sbin\/nginx\.<UTC time>\.bak: /);
+  });
+});
