@@ -7,6 +7,7 @@ import { parseDuration } from '../playbook/duration.js';
 import { parseProxyJump, type JumpHop } from '../ssh-config/proxy-jump.js';
 import type { HostConfig } from '../ssh-config/resolve.js';
 import { expandTilde, expandTokens, type Tokens } from '../ssh-config/tokens.js';
+import { expandProxyCommand } from '../ssh-config/proxy-command.js';
 import type { IdentitySpec } from '../transport/identity.js';
 
 export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
@@ -33,7 +34,12 @@ export interface HopPlan {
   connectTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /** ProxyCommand with its tokens expanded: its stdin/stdout is the connection */
+  proxyCommand?: { command: string; at: string };
 }
+
+/** The config lookup: the host as typed, and what the playbook already sets (like `ssh -l USER -p PORT`). */
+export type ConfigLookup = (host: string, preset?: { user?: string; port?: number }) => HostConfig;
 
 export interface SshPlan {
   /** bastions in the order they are connected through (first is dialled directly) */
@@ -62,34 +68,37 @@ const MAX_JUMPS = 8;
 // patterns match it and `HostName` replaces it. Bastions take their settings
 // from the jump spec and their own config entry (like `ssh -J`), but host key
 // checking, known_hosts and the timeout of the playbook apply to them too.
-export function planSsh(host: { name: string; ssh: SshTarget }, ssh: PlaybookSsh, config: (host: string) => HostConfig, local: LocalFacts): SshPlan {
+export function planSsh(host: { name: string; ssh: SshTarget }, ssh: PlaybookSsh, config: ConfigLookup, local: LocalFacts): SshPlan {
+  const cfg = config(host.ssh.address, { user: host.ssh.user, port: host.ssh.port });
   const target = hopPlan(
     { label: host.name, host: host.ssh.address, user: host.ssh.user, port: host.ssh.port, identityFile: host.ssh.identityFile },
-    ssh, config(host.ssh.address), local,
+    ssh, cfg, local,
   );
-  const cfg = config(host.ssh.address);
   let jumpSpec: { value: string; at: string } | undefined;
   if (ssh.proxy_jump !== undefined) jumpSpec = { value: ssh.proxy_jump, at: 'ssh.proxy_jump' };
   else if (cfg.proxyJump) jumpSpec = cfg.proxyJump;
-  else if (cfg.proxyCommand && cfg.proxyCommand.value.toLowerCase() !== 'none') throw proxyCommandError(cfg.proxyCommand);
+  else if (cfg.proxyCommand) target.proxyCommand = proxyCommandOf(cfg.proxyCommand, host.ssh.address, target);
   const jumps = jumpSpec ? jumpPlans(parseAt(jumpSpec), ssh, config, local, [host.ssh.address]) : [];
   return { jumps, target };
 }
 
-function jumpPlans(hops: JumpHop[], ssh: PlaybookSsh, config: (host: string) => HostConfig, local: LocalFacts, chain: string[]): SshPlan['jumps'] {
+function jumpPlans(hops: JumpHop[], ssh: PlaybookSsh, config: ConfigLookup, local: LocalFacts, chain: string[]): SshPlan['jumps'] {
   if (!hops.length) return [];
   if (chain.length > MAX_JUMPS) throw new Error(`ProxyJump goes more than ${MAX_JUMPS} hops deep (${chain.join(' <- ')}): is there a loop?`);
   // The first hop is dialled as `ssh FIRST` would: its own ProxyJump applies.
   const first = hops[0]!;
-  const cfg = config(first.host);
+  const preset = (h: JumpHop) => ({ user: h.user, port: h.port });
+  const cfg = config(first.host, preset(first));
   let before: SshPlan['jumps'] = [];
   if (cfg.proxyJump) before = jumpPlans(parseAt(cfg.proxyJump), ssh, config, local, [...chain, first.host]);
-  else if (cfg.proxyCommand && cfg.proxyCommand.value.toLowerCase() !== 'none') throw proxyCommandError(cfg.proxyCommand);
   const asBastion = (h: JumpHop) => hopPlan(
     { label: h.host, host: h.host, user: h.user, port: h.port, identityFile: undefined, fallbackIdentity: ssh.identity_file },
-    ssh, config(h.host), local,
+    ssh, config(h.host, preset(h)), local,
   );
-  return [...before, ...hops.map(asBastion)];
+  const plans = hops.map(asBastion);
+  // the first hop is dialled as `ssh FIRST` would: through its own ProxyCommand
+  if (!cfg.proxyJump && cfg.proxyCommand) plans[0]!.proxyCommand = proxyCommandOf(cfg.proxyCommand, first.host, plans[0]!);
+  return [...before, ...plans];
 }
 
 interface HopInput {
@@ -104,7 +113,8 @@ interface HopInput {
 }
 
 function hopPlan(h: HopInput, ssh: PlaybookSsh, cfg: HostConfig, local: LocalFacts): HopPlan {
-  const hostName = cfg.hostName ? expandAt(cfg.hostName, { h: h.host }) : h.host;
+  // resolve.ts already applied HostName (%h expanded, lowercased as ssh does)
+  const hostName = cfg.hostName?.value ?? h.host;
   const user = h.user ?? cfg.user?.value ?? local.user;
   const port = h.port ?? cfg.port?.value ?? 22;
   const tokens: Tokens = {
@@ -184,6 +194,10 @@ function parseAt(s: { value: string; at: string }): JumpHop[] {
   }
 }
 
-function proxyCommandError(c: { value: string; at: string }): Error {
-  return new Error(`ProxyCommand (${c.at}) is not supported by hotswap; use ProxyJump (or ssh.proxy_jump) for bastions`);
+function proxyCommandOf(c: { value: string; at: string }, typed: string, hop: HopPlan): { command: string; at: string } {
+  try {
+    return { command: expandProxyCommand(c.value, { h: hop.address, n: typed, p: String(hop.port), r: hop.user, k: hop.hostKeyAlias ?? typed }), at: c.at };
+  } catch (e) {
+    throw new Error(`${c.at}: ProxyCommand: ${(e as Error).message}`);
+  }
 }

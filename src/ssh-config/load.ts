@@ -1,8 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { expandGlob } from './glob.js';
 import { parseSshConfig, SshConfigError, type ConfigItem } from './parse.js';
+import { defaultParseEnv, type ParseEnv } from './parse-env.js';
 import { expandTilde } from './tokens.js';
 
 /** A config with every Include read in place (whether or not its block will apply). */
@@ -15,24 +16,27 @@ export interface ConfigSource {
   includeBase: string;
   /** a missing file is an error (an explicit ssh.config_file), else it is just empty */
   required: boolean;
+  /** a user's file (`~` allowed in Include); default true */
+  user?: boolean;
+  /** refuse it when others can write it, as ssh does for ~/.ssh/config and included files */
+  checkPerm?: boolean;
 }
 
 export interface LoadedConfig {
   files: LoadedFile[];
-  /** what is read but not applied (Match blocks), one line each with file:line */
-  warnings: string[];
 }
 
 const MAX_DEPTH = 16; // OpenSSH's READCONF_MAX_DEPTH
 
 // Why: which Include'd lines apply depends on the host, but a broken file must
 // fail the run before any host is touched, so every file is read up front.
-export function loadSshConfig(sources: readonly ConfigSource[], home = homedir()): LoadedConfig {
-  const warnings: string[] = [];
-  const read = (file: string, includeBase: string, required: boolean, depth: number, from?: { file: string; line: number }): LoadedFile | null => {
+export function loadSshConfig(sources: readonly ConfigSource[], home = homedir(), penv: ParseEnv = defaultParseEnv()): LoadedConfig {
+  const read = (file: string, src: ConfigSource, required: boolean, depth: number, from?: { file: string; line: number }): LoadedFile | null => {
+    const includeBase = src.includeBase;
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
+      if (src.checkPerm || from) checkPerm(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (!required && code === 'ENOENT') return null;
@@ -41,19 +45,16 @@ export function loadSshConfig(sources: readonly ConfigSource[], home = homedir()
       throw new Error(why);
     }
     const items: LoadedItem[] = [];
-    for (const item of parseSshConfig(text, file)) {
-      if (item.kind === 'match') {
-        const all = item.criteria.length === 1 && item.criteria[0]!.toLowerCase() === 'all';
-        if (!all) warnings.push(`${file}:${item.line}: Match blocks are not supported by hotswap; the settings under "Match ${item.criteria.join(' ')}" are ignored`);
-        items.push(item);
-      } else if (item.kind === 'include') {
+    for (const item of parseSshConfig(text, file, penv)) {
+      if (item.kind === 'include') {
         if (depth >= MAX_DEPTH) throw new SshConfigError(file, item.line, `Include nested more than ${MAX_DEPTH} deep`);
         const files: LoadedFile[] = [];
         for (const p of item.paths) {
+          if (p.startsWith('~') && src.user === false) throw new SshConfigError(file, item.line, `bad include path ${p}`);
           const path = expandTilde(p, home);
           const abs = isAbsolute(path) ? path : join(includeBase, path);
           for (const f of expandGlob(abs)) {
-            const loaded = read(f, includeBase, false, depth + 1, item);
+            const loaded = read(f, src, false, depth + 1, item);
             if (loaded) files.push(loaded);
           }
         }
@@ -66,10 +67,10 @@ export function loadSshConfig(sources: readonly ConfigSource[], home = homedir()
   };
   const files: LoadedFile[] = [];
   for (const s of sources) {
-    const f = read(s.file, s.includeBase, s.required, 0);
+    const f = read(s.file, s, s.required, 0);
     if (f) files.push(f);
   }
-  return { files, warnings };
+  return { files };
 }
 
 /** The files `ssh` reads: the given one (like `ssh -F`), else ~/.ssh/config then /etc/ssh/ssh_config. */
@@ -77,7 +78,14 @@ export function defaultConfigSources(configFile: string | undefined, home = home
   const userBase = join(home, '.ssh');
   if (configFile) return [{ file: expandTilde(configFile, home), includeBase: userBase, required: true }];
   return [
-    { file: join(userBase, 'config'), includeBase: userBase, required: false },
-    { file: '/etc/ssh/ssh_config', includeBase: '/etc/ssh', required: false },
+    { file: join(userBase, 'config'), includeBase: userBase, required: false, checkPerm: true },
+    { file: '/etc/ssh/ssh_config', includeBase: '/etc/ssh', required: false, user: false },
   ];
+}
+
+// Why: ssh will not read a config others could have written (readconf.c SSHCONF_CHECKPERM).
+function checkPerm(file: string): void {
+  const st = statSync(file);
+  const uid = process.getuid?.() ?? 0;
+  if ((st.uid !== 0 && st.uid !== uid) || (st.mode & 0o022) !== 0) throw new Error(`Bad owner or permissions on ${file}`);
 }

@@ -1,11 +1,20 @@
 // OpenSSH client config (ssh_config(5)) as lines: Host, Match, Include and
-// options, each with its file and line. Pure: no I/O; Include is expanded by load.ts.
+// options, each with its file and line, cut and checked as OpenSSH 9.2's
+// readconf.c does. Pure: no I/O; Include is expanded by load.ts.
+import { checkValue, keywordKind, type Kind } from './keywords.js';
+import { splitLine, strdelim } from './lexer.js';
+import { defaultParseEnv, type ParseEnv } from './parse-env.js';
+
+export type MatchCriterion = { negate: boolean; attr: 'all' | 'canonical' | 'final' | 'host' | 'originalhost' | 'user' | 'localuser' | 'exec'; arg: string };
 
 export type ConfigItem =
   | { kind: 'host'; patterns: string[]; file: string; line: number }
-  | { kind: 'match'; criteria: string[]; file: string; line: number }
+  | { kind: 'match'; criteria: MatchCriterion[]; text: string; file: string; line: number }
   | { kind: 'include'; paths: string[]; file: string; line: number }
-  | { kind: 'option'; key: string; args: string[]; file: string; line: number };
+  /** rest: the line after the keyword (ProxyCommand and friends take it whole) */
+  | { kind: 'option'; key: string; args: string[]; rest: string; file: string; line: number }
+  /** a keyword this ssh does not know: an error unless an IgnoreUnknown in force matches it */
+  | { kind: 'unknown'; key: string; file: string; line: number };
 
 export class SshConfigError extends Error {
   constructor(readonly file: string, readonly line: number, reason: string) {
@@ -14,77 +23,73 @@ export class SshConfigError extends Error {
   }
 }
 
-/** Options whose value is checked while parsing (the ones hotswap uses). */
-const INTEGER = new Set(['port', 'connecttimeout', 'serveraliveinterval', 'serveralivecountmax']);
-const YES_NO = new Set(['identitiesonly', 'hashknownhosts']);
-const STRICT = new Set(['yes', 'no', 'ask', 'accept-new', 'off', 'true', 'false']);
 
-// Why: one bad line must be reported where it is, as `ssh` would refuse it;
-// keywords hotswap does not use are kept (ignored later), never an error.
-export function parseSshConfig(text: string, file: string): ConfigItem[] {
+const ATTRS = new Set(['canonical', 'final', 'host', 'originalhost', 'user', 'localuser', 'exec']);
+
+// Why: one bad line must be reported where it is, as `ssh` refuses the whole
+// file for it (whether or not its block applies to the host).
+export function parseSshConfig(text: string, file: string, penv: ParseEnv = defaultParseEnv()): ConfigItem[] {
   const items: ConfigItem[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
+  text.split('\n').forEach((raw, i) => {
     const line = i + 1;
-    const m = /^\s*([^\s=]+)(?:\s*=\s*|\s+|$)(.*)$/.exec(raw);
-    if (!m || m[1]!.startsWith('#')) return;
-    const key = m[1]!.toLowerCase();
-    let args: string[];
-    try {
-      args = splitArgs(m[2]!);
-    } catch (e) {
-      throw new SshConfigError(file, line, `${m[1]}: ${(e as Error).message}`);
-    }
-    const fail = (why: string) => new SshConfigError(file, line, `${m[1]} ${why}`);
-    if (key === 'host') {
-      if (!args.length) throw fail('needs at least one pattern');
+    const l = splitLine(raw);
+    if (l.kind === 'blank') return;
+    const fail = (why: string) => new SshConfigError(file, line, why);
+    if (l.kind === 'error') throw fail(l.reason);
+    const { keyword, args } = l;
+    if (keyword === 'host') {
+      if (!args.length || args.some((a) => a === '')) throw fail(`keyword host empty argument`);
       items.push({ kind: 'host', patterns: args, file, line });
-    } else if (key === 'match') {
-      if (!args.length) throw fail('needs criteria');
-      items.push({ kind: 'match', criteria: args, file, line });
-    } else if (key === 'include') {
-      if (!args.length) throw fail('needs a file');
+    } else if (keyword === 'match') {
+      items.push({ kind: 'match', criteria: parseMatch(l.rest, fail), text: l.rest, file, line });
+    } else if (keyword === 'include') {
+      if (args.some((a) => a === '')) throw fail('keyword include empty argument');
+      if (!args.length) throw fail('keyword include: missing argument');
       items.push({ kind: 'include', paths: args, file, line });
     } else {
-      if (!args.length) throw fail('is missing its value');
-      const v = args[0]!.toLowerCase();
-      if (INTEGER.has(key) && !/^[0-9]+$/.test(v)) throw fail(`must be a whole number, got ${JSON.stringify(args[0])}`);
-      if (key === 'port' && (Number(v) < 1 || Number(v) > 65535)) throw fail(`must be 1-65535, got ${args[0]}`);
-      if (YES_NO.has(key) && !['yes', 'no', 'true', 'false'].includes(v)) throw fail(`must be yes or no, got ${JSON.stringify(args[0])}`);
-      if (key === 'stricthostkeychecking' && !STRICT.has(v)) throw fail(`must be yes, no, ask or accept-new, got ${JSON.stringify(args[0])}`);
-      items.push({ kind: 'option', key, args, file, line });
+      const kind: Kind | null = keywordKind(keyword);
+      if (kind === null) {
+        items.push({ kind: 'unknown', key: keyword, file, line });
+        return;
+      }
+      const why = checkValue(keyword, kind, args, penv.env, penv.services);
+      if (why) throw fail(`${l.written}: ${why}`);
+      items.push({ kind: 'option', key: keyword, args, rest: l.rest.replace(/^[ \t\r\n=]+/, ''), file, line });
     }
   });
   return items;
 }
 
-// Why: OpenSSH splits arguments like a shell without expansion: double or single
-// quotes group, a backslash escapes a quote or backslash, `#` at a word's start ends the line.
-export function splitArgs(text: string): string[] {
-  const out: string[] = [];
-  let i = 0;
-  while (i < text.length) {
-    while (i < text.length && /\s/.test(text[i]!)) i++;
-    if (i >= text.length || text[i] === '#') break;
-    let word = '';
-    let quote: string | null = null;
-    for (; i < text.length; i++) {
-      const c = text[i]!;
-      if (quote) {
-        if (c === quote) quote = null;
-        else if (c === '\\' && (text[i + 1] === quote || text[i + 1] === '\\')) word += text[++i];
-        else word += c;
-      } else if (/\s/.test(c)) {
-        break;
-      } else if (c === '"' || c === "'") {
-        quote = c;
-      } else if (c === '\\' && /["'\\\s]/.test(text[i + 1] ?? '')) {
-        word += text[++i];
-      } else {
-        word += c;
-      }
+// readconf.c match_cfg_line, the part that does not depend on the host:
+// criteria split like the keyword (strdelim: double quotes, no escapes).
+function parseMatch(rest: string, fail: (why: string) => Error): MatchCriterion[] {
+  const out: MatchCriterion[] = [];
+  let cp: string | null = rest;
+  for (;;) {
+    const d = strdelim(cp);
+    if (d === null || d.token === '') break;
+    cp = d.rest;
+    if (d.token.startsWith('#')) { cp = null; break; }
+    const negate = d.token.startsWith('!');
+    const attr = (negate ? d.token.slice(1) : d.token).toLowerCase();
+    if (attr === 'all') {
+      const next = strdelim(cp);
+      if (out.length > 1 || (next !== null && next.token !== '' && !next.token.startsWith('#'))) throw fail(`'${d.token}' cannot be combined with other Match attributes`);
+      cp = next !== null && next.token.startsWith('#') ? null : cp;
+      out.push({ negate, attr: 'all', arg: '' });
+      break;
     }
-    if (quote) throw new Error(`unterminated ${quote} quote`);
-    out.push(word);
+    if (attr === 'canonical' || attr === 'final') {
+      out.push({ negate, attr, arg: '' });
+      continue;
+    }
+    const a = strdelim(cp);
+    if (a === null || a.token === '' || a.token.startsWith('#')) throw fail(`Missing Match criteria for ${negate ? d.token.slice(1) : d.token}`);
+    cp = a.rest;
+    if (!ATTRS.has(attr)) throw fail(`Unsupported Match attribute ${negate ? d.token.slice(1) : d.token}`);
+    out.push({ negate, attr: attr as MatchCriterion['attr'], arg: a.token });
   }
+  if (!out.length) throw fail('One or more attributes required for Match');
+  if (cp !== null && cp !== '') throw fail('keyword match extra arguments at end of line');
   return out;
 }

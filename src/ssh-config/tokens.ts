@@ -19,3 +19,19 @@ export function expandTokens(value: string, tokens: Tokens, where: string): stri
     return v;
   });
 }
+
+// Why: ssh's percent_expand refuses a token it was not given for this
+// keyword (HostName takes only %h, Match exec and ProxyCommand their own sets).
+export function percentExpand(value: string, tokens: Record<string, string>): string {
+  let out = '';
+  for (let i = 0; i < value.length; i++) {
+    if (value[i] !== '%') { out += value[i]; continue; }
+    const c = value[++i];
+    if (c === undefined) throw new Error(`invalid format "${value}": a lone % at the end`);
+    if (c === '%') { out += '%'; continue; }
+    const v = Object.prototype.hasOwnProperty.call(tokens, c) ? tokens[c] : undefined;
+    if (v === undefined) throw new Error(`unknown token %${c} in "${value}"`);
+    out += v;
+  }
+  return out;
+}

@@ -31,18 +31,31 @@ describe('ssh: config problems through the CLI', function () {
     await writeFile(config, 'Host web-*\n  Port twenty-two\n');
     const r = await apply({ config_file: config });
     expect(r.code, r.stderr).to.equal(2);
-    expect(r.stderr).to.contain(`hotswap: ssh config: ${config}:2: Port must be a whole number, got "twenty-two"`);
+    // ssh -G -F on this file: "line 2: Bad port 'twenty-two'."
+    expect(r.stderr).to.contain(`hotswap: ssh config: ${config}:2: Port: Bad port 'twenty-two'`);
     const jump = await apply({ config_file: '/dev/null', proxy_jump: 'ops@jump:notaport' });
     expect(jump.code, jump.stderr).to.equal(2);
     expect(jump.stderr).to.contain('port must be 1-65535, got "notaport"');
   });
 
-  it('Match blocks are ignored with a warning; ProxyCommand makes the host unreachable, pointing to ProxyJump', async () => {
-    const config = join(dir, 'proxycommand_config');
-    await writeFile(config, 'Match user root\n  Port 2222\nHost web-1\n  ProxyCommand ssh -W %h:%p bastion\n');
+  // whether ssh refuses an unknown keyword depends on the host (an IgnoreUnknown in a block
+  // that applies), so it is found when the host is looked up: that host is refused, untouched
+  it('an unknown keyword refuses the host (exit 3), naming file and line, as ssh refuses it', async () => {
+    const config = join(dir, 'unknown_config');
+    await writeFile(config, 'Host *\n  UseKeychain yes\n');
     const r = await apply({ config_file: config });
     expect(r.code, r.stderr).to.equal(3);
-    expect(r.stderr).to.contain(`hotswap: warning: ${config}:1: Match blocks are not supported by hotswap`);
-    expect(r.stderr).to.contain(`web-1: ProxyCommand (${config}:4) is not supported by hotswap; use ProxyJump (or ssh.proxy_jump) for bastions`);
+    expect(r.stdout + r.stderr).to.contain(`web-1: ${config}:2: Bad configuration option: usekeychain`);
+  });
+
+  it('a ProxyCommand inside a Match block is honoured (never connected around): its failure is the host\'s (exit 3)', async () => {
+    const config = join(dir, 'match_proxycommand_config');
+    await writeFile(config, 'Host web-1\n  HostName 127.0.0.1\nMatch originalhost web-1 exec "true"\n  ProxyCommand sh -c \'echo "proxy refused %h:%p" >&2; exit 7\'\n');
+    const r = await apply({ config_file: config });
+    expect(r.code, r.stderr).to.equal(3);
+    expect(r.stderr).not.to.contain('warning');
+    expect(r.stderr).to.contain(`via ProxyCommand at ${config}:4`);
+    expect(r.stderr).to.contain('proxy refused 127.0.0.1:22');
+    expect(r.stderr).to.contain('exited with status 7');
   });
 });

@@ -104,9 +104,42 @@ describe('ssh plan: bastions', () => {
     expect(p.jumps[0]!.identityFiles).to.deep.equal([{ path: '/home/op/.ssh/deploy', explicit: true }]);
   });
 
-  it('a jump loop is refused; ProxyCommand is refused with a pointer to ProxyJump', () => {
+  it('a jump loop is refused', () => {
     expect(() => plan(host('t'), { proxy_jump: 'a' }, 'Host a\n  ProxyJump b\nHost b\n  ProxyJump a\n')).to.throw(/more than 8 hops deep/);
-    expect(() => plan(host('t'), {}, 'Host t\n  ProxyCommand ssh -W %h:%p bastion\n')).to.throw('ProxyCommand (/home/op/.ssh/config:2) is not supported by hotswap; use ProxyJump');
-    expect(plan(host('t'), { proxy_jump: 'none' }, 'Host t\n  ProxyCommand ssh -W %h:%p bastion\n').jumps).to.deep.equal([]);
+  });
+});
+
+describe('ssh plan: ProxyCommand', () => {
+  // the command line is the one `ssh -v -F FILE t` logs as "Executing proxy command:"
+  const cfg = 'Host t\n  HostName 10.0.0.5\n  Port 2200\n  User ops\n  ProxyCommand connect-proxy -S %r@proxy:1080 %h %p  # via %n\nHost *\n  ProxyJump later\n';
+
+  it('is honoured with %h %p %r %n expanded, run through exec, and takes the slot before a later ProxyJump', () => {
+    const p = plan(host('t'), {}, cfg);
+    expect(p.jumps).to.deep.equal([]);
+    expect(p.target.proxyCommand).to.deep.equal({ command: 'exec connect-proxy -S ops@proxy:1080 10.0.0.5 2200  # via t', at: '/home/op/.ssh/config:5' });
+    // the playbook's user and port are what the command is told
+    expect(plan(host('t', { user: 'deploy', port: 22 }), {}, cfg).target.proxyCommand?.command).to.equal('exec connect-proxy -S deploy@proxy:1080 10.0.0.5 22  # via t');
+  });
+
+  it('the playbook proxy_jump beats it (documented: ssh.proxy_jump beats both); a ProxyJump first takes the slot', () => {
+    expect(plan(host('t'), { proxy_jump: 'none' }, cfg)).to.deep.include({ jumps: [] });
+    expect(plan(host('t'), { proxy_jump: 'none' }, cfg).target.proxyCommand).to.equal(undefined);
+    const viaB = plan(host('t'), { proxy_jump: 'b' }, 'Host t\n  ProxyCommand nc %h %p\n');
+    expect(viaB.jumps.map((j) => j.label)).to.deep.equal(['b']);
+    expect(viaB.target.proxyCommand).to.equal(undefined);
+    const first = plan(host('t'), {}, 'Host t\n  ProxyJump j\n  ProxyCommand nc %h %p\n');
+    expect(first.jumps.map((j) => j.label)).to.deep.equal(['j']);
+    expect(first.target.proxyCommand).to.equal(undefined);
+  });
+
+  it('ProxyCommand none clears it; the first ProxyJump hop is dialled through its own ProxyCommand', () => {
+    expect(plan(host('t'), {}, 'Host t\n  ProxyCommand none\nHost *\n  ProxyCommand nc %h %p\n').target.proxyCommand).to.equal(undefined);
+    const p = plan(host('t'), {}, 'Host t\n  ProxyJump j\nHost j\n  ProxyCommand cloudflared access ssh --hostname %h\n');
+    expect(p.jumps[0]!.proxyCommand?.command).to.equal('exec cloudflared access ssh --hostname j');
+    expect(p.target.proxyCommand).to.equal(undefined);
+  });
+
+  it('refuses a token ssh does not give ProxyCommand, naming where it is', () => {
+    expect(() => plan(host('t'), {}, 'Host t\n  ProxyCommand nc %h %p %C\n')).to.throw(/\/home\/op\/\.ssh\/config:2: ProxyCommand: unknown token %C/);
   });
 });
