@@ -5,8 +5,8 @@
 // Debian's old build behind a private sshd on 127.0.0.1) that is stopped by pid
 // afterwards. Ratios are taken against baselines measured in the same run
 // (Ansible and the floor, bench/floor.ts, interleaved with hotswap, `node -e 0`,
-// one plain `ssh host true`),
-// because shared machines are noisy. Traffic only goes to 127.0.0.1 and every
+// one plain `ssh host true`; at 1 and 10 hosts, the same apply with
+// `ssh.client: openssh`), because shared machines are noisy. Traffic only goes to 127.0.0.1 and every
 // load is bounded in time and count.
 //
 //   npm run bench                 the full benchmark (about 5-8 minutes), writes bench/RESULTS.md
@@ -37,6 +37,8 @@ const { values: opt } = parseArgs({
   },
 });
 
+/** sizes where ssh.client: openssh is measured beside the built-in client */
+const OPENSSH_SIZES = new Set([1, 10]);
 const SIZES = (opt.sizes ?? '1,10,50').split(',').map(Number).filter((n) => Number.isInteger(n) && n > 0);
 const RUNS: Record<number, number> = Object.fromEntries(SIZES.map((n) => [n, Number(opt.runs) || (opt.quick ? 1 : n >= 50 ? 3 : 5)]));
 /** Ansible for 1 and 10 hosts only: 50 would take minutes per run. */
@@ -115,6 +117,7 @@ async function main(): Promise<number> {
     machine: machine(ansible, `${builds.old.version} -> ${builds.new.version}`),
     runs: RUNS,
     hotswap: new Map(),
+    openssh: new Map(),
     ansible: new Map(),
     floor: new Map(),
     loads: [],
@@ -136,6 +139,7 @@ async function main(): Promise<number> {
     for (const hosts of SIZES) {
       results.hotswap.set(hosts, []);
       results.floor.set(hosts, []);
+      if (OPENSSH_SIZES.has(hosts)) results.openssh.set(hosts, []);
       const withAnsible = ansible && ANSIBLE_SIZES.has(hosts);
       if (withAnsible) results.ansible.set(hosts, []);
       // hotswap, Ansible and the floor alternate, so all see the same machine
@@ -144,6 +148,12 @@ async function main(): Promise<number> {
         keep(h);
         results.hotswap.get(hosts)!.push(h);
         let line = `${hosts} host(s) run ${i + 1}/${RUNS[hosts]}: hotswap ${(h.m.wallMs / 1000).toFixed(2)} s`;
+        if (OPENSSH_SIZES.has(hosts)) {
+          const o = await hotswapRun({ hosts, workDir: work, client: 'openssh' });
+          keep(o);
+          results.openssh.get(hosts)!.push(o);
+          line += `, with ssh.client openssh ${(o.m.wallMs / 1000).toFixed(2)} s`;
+        }
         if (withAnsible) {
           const a = await ansibleRun({ hosts, workDir: work, ansiblePlaybook: ansible });
           keep(a);

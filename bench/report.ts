@@ -16,6 +16,8 @@ export interface Results {
   machine: Machine;
   runs: Record<number, number>;
   hotswap: Map<number, HotswapRun[]>;
+  /** hotswap apply with ssh.client: openssh, alternating with the built-in client's runs */
+  openssh: Map<number, HotswapRun[]>;
   ansible: Map<number, AnsibleRun[]>;
   /** the floor (bench/floor.ts) per size, alternating with hotswap */
   floor: Map<number, FloorRun[]>;
@@ -249,6 +251,14 @@ export function renderMarkdown(res: Results): string {
   }
   out.push(table(['hosts', 'hotswap wall', 'hotswap CPU', 'hotswap peak RSS', 'hotswap host side CPU', 'Ansible wall', 'Ansible CPU', 'Ansible host side CPU', 'Ansible / hotswap'], rows));
   out.push('', ...dominates(res));
+  const clients = opensshRows(res);
+  if (clients.length) {
+    out.push('', '### ssh.client: openssh vs the built-in client', '');
+    out.push('The same apply with `ssh.client: openssh`: the system `ssh`, one ControlMaster per host, a new `ssh` client process and');
+    out.push('sshd session per command (the built-in client writes its commands to long-lived shells). Fresh lab fleet each run,');
+    out.push('alternating with the built-in runs above; medians.', '');
+    out.push(table(['hosts', 'built-in wall', 'openssh wall', 'openssh / built-in', 'built-in CPU', 'openssh CPU', 'built-in host side CPU', 'openssh host side CPU'], clients));
+  }
 
   out.push('', '### Where the wall time goes', '');
   out.push('Before the run: process start to the first host started (node start-up, module loading, playbook load and schema');
@@ -332,6 +342,7 @@ export function renderConsole(res: Results): { text: string; targetsMissed: bool
     const t = loadTotals(l);
     lines.push(`load ${String(t.hosts).padStart(2)} host(s), ${l.load!.mode.padEnd(15)}: ${t.ok} served, ${t.failed} failed${l.load!.mode === 'keep-alive' ? `, ${t.resets} keep-alive resets` : ''}`);
   }
+  for (const r of opensshRows(res)) lines.push(`ssh.client openssh ${r[0].padStart(2)} host(s): ${r[2]} (built-in ${r[1]}, ${r[3]})`);
   for (const [hosts, runs] of res.floor) {
     const f = floorRow(runs);
     if (f) lines.push(`floor ${String(hosts).padStart(2)} host(s) (signals and waits only): ${secs(f.wall)}`);
@@ -344,4 +355,13 @@ export function renderConsole(res: Results): { text: string; targetsMissed: bool
   if (res.problems.length) lines.push('', `${res.problems.length} problem(s):`, ...res.problems.map((p) => `  - ${p}`));
   lines.push('', `benchmark took ${res.totalS.toFixed(0)} s`, '');
   return { text: lines.join('\n'), targetsMissed: ts.some((t) => t.pass === false) };
+}
+
+/** One row per size measured with both clients: hosts, walls, their ratio, CPUs, host side CPUs. */
+function opensshRows(res: Results): string[][] {
+  return [...res.openssh].filter(([hosts, r]) => r.length && res.hotswap.get(hosts)?.length).map(([hosts, runs]) => {
+    const b = hotswapRow(res.hotswap.get(hosts)!);
+    const o = hotswapRow(runs);
+    return [String(hosts), secs(b.wall), secs(o.wall), ratio(o.wall / b.wall), msec(b.cpu), msec(o.cpu), msec(b.hostCpu), msec(o.hostCpu)];
+  });
 }

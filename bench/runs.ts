@@ -14,9 +14,8 @@ import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { CpuAccount, max, measure, min, tail, untilNoChildren, type Measured } from './util.js';
 
 export const ROOT = repoRoot();
-export const CLI = join(ROOT, 'dist', 'src', 'cli', 'start.cjs');
-// tsc's modules, with ssh2 loaded from node_modules: the census hook wraps that
-// ssh2, which the shipped bundle (CLI) carries inside it
+export const CLI = join(ROOT, 'dist', 'hotswap.cjs');
+// tsc's modules: the census hook wraps ssh2 as loaded from node_modules
 const CLI_MODULES = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const HOOK = join(ROOT, 'dist', 'bench', 'census-hook.js');
 const FLOOR = join(ROOT, 'dist', 'bench', 'floor.js');
@@ -116,6 +115,8 @@ export interface HotswapRunOptions {
   loadConcurrency?: number;
   profile?: boolean;
   census?: boolean;
+  /** ssh.client: openssh (the system ssh, multiplexed) instead of the built-in client */
+  client?: 'openssh';
 }
 
 let accounts = 0;
@@ -206,6 +207,7 @@ export async function hotswapRun(o: HotswapRunOptions): Promise<HotswapRun> {
   const problems: string[] = [];
   try {
     const playbook = await fleet.writePlaybook(join(dir, 'playbook.yaml'));
+    if (o.client) withClient(playbook, o.client);
     const profDir = join(dir, 'cpuprofile');
     const censusFile = join(dir, 'census.json');
     const nodeArgs = [
@@ -371,4 +373,12 @@ function closeControlMasters(fleet: LabFleet, controlDir: string): void {
 /** One plain OpenSSH connection running `true`: the floor of any SSH-driven tool. */
 export async function sshTrue(fleet: LabFleet): Promise<Measured> {
   return measure(['ssh', '-i', fleet.sshd.identityFile, '-p', String(fleet.sshd.port), '-o', `UserKnownHostsFile=${fleet.sshd.knownHostsFile}`, '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ControlMaster=no', '-o', 'ControlPath=none', `${fleet.user.name}@127.0.0.1`, 'true'], { timeoutMs: 30_000 });
+}
+
+/** The lab playbook with `ssh.client` set (the lab writes host_key_checking in its ssh: block). */
+function withClient(file: string, client: 'openssh'): void {
+  const text = readFileSync(file, 'utf8');
+  const at = '  host_key_checking: strict\n';
+  if (!text.includes(at)) throw new Error(`${file}: no ssh.host_key_checking line to put ssh.client beside`);
+  writeFileSync(file, text.replace(at, `${at}  client: ${client}\n`));
 }

@@ -9,14 +9,16 @@ import { CliError } from '../cli/exit.js';
 import { defaultConfigSources, loadSshConfig } from '../ssh-config/load.js';
 import { SshConfigError } from '../ssh-config/parse.js';
 import { parseProxyJump } from '../ssh-config/proxy-jump.js';
+import { spawnProxyCommand } from '../ssh-config/proxy-command.js';
 import { hostConfig, type HostConfig } from '../ssh-config/resolve.js';
 import { becomeSudo } from '../transport/become.js';
 import { promptHidden } from '../transport/hidden-prompt.js';
 import { LocalTransport } from '../transport/local.js';
+import { opensshConnector } from '../transport/openssh-connector.js';
 import { connectSsh, type SshConnection } from '../transport/ssh.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
 import { BastionPool } from './bastions.js';
-import { planSsh, type HopPlan, type LocalFacts } from './ssh-plan.js';
+import { planSsh, type ConfigLookup, type HopPlan, type LocalFacts } from './ssh-plan.js';
 
 export interface ConnectorOptions {
   /** the local facts (home, user, agent); default: this process's */
@@ -29,14 +31,18 @@ export interface ConnectorOptions {
 // SSH decision (config files, precedence, jumps, privilege) is made here.
 // A broken ssh config or proxy_jump is a usage error before any host is touched.
 export function connector(playbook: Playbook, options: ConnectorOptions = {}): (host: ResolvedHost) => Promise<Transport> {
+  if (playbook.ssh?.client === 'openssh') return opensshConnector(playbook); // the operator's own ssh reads its config
   const ssh = playbook.ssh ?? {};
   const local = options.local ?? localFacts();
-  let lookup: (host: string) => HostConfig;
+  let lookup: ConfigLookup;
   try {
     const loaded = loadSshConfig(defaultConfigSources(ssh.config_file, local.home), local.home);
-    for (const w of loaded.warnings) process.stderr.write(`hotswap: warning: ${w}\n`);
+    // one evaluation per host, user and port: `Match exec` commands run once
     const cache = new Map<string, HostConfig>();
-    lookup = (h) => cache.get(h) ?? cache.set(h, hostConfig(loaded.files, h)).get(h)!;
+    lookup = (h, preset = {}) => {
+      const key = JSON.stringify([h, preset.user, preset.port]);
+      return cache.get(key) ?? cache.set(key, hostConfig(loaded.files, { host: h, ...preset, local })).get(key)!;
+    };
     if (ssh.proxy_jump !== undefined) parseProxyJump(ssh.proxy_jump);
   } catch (e) {
     if (e instanceof SshConfigError) throw new CliError(`ssh config: ${e.message}`);
@@ -44,6 +50,8 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
   }
   const ask = options.askPassphrase ?? promptHidden;
   const hop = (h: HopPlan, sock: Duplex | undefined, via: string | undefined): Promise<SshConnection> =>
+    !sock && h.proxyCommand ? viaProxyCommand(h, (s) => direct(h, s, `ProxyCommand at ${h.proxyCommand!.at}`)) : direct(h, sock, via);
+  const direct = (h: HopPlan, sock: Duplex | undefined, via: string | undefined): Promise<SshConnection> =>
     connectSsh({
       host: h.label,
       address: h.address,
@@ -100,6 +108,32 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
       throw e;
     }
   };
+}
+
+// Why: the connection runs over the command's stdio; the command lives as long
+// as the connection, and when connecting fails its stderr says why.
+async function viaProxyCommand(h: HopPlan, open: (sock: Duplex) => Promise<SshConnection>): Promise<SshConnection> {
+  const proxy = spawnProxyCommand(h.proxyCommand!.command);
+  let conn: SshConnection;
+  try {
+    conn = await open(proxy.sock);
+  } catch (e) {
+    await proxy.settled(1_000); // its exit status and the end of its stderr explain the failure
+    proxy.kill();
+    const err = e as Error;
+    const text = `${err.message} (${proxy.describe()})`;
+    throw err instanceof UnreachableError ? new UnreachableError(err.host, text) : new Error(text);
+  }
+  // the connection keeps every method it has; closing it also ends the command
+  const close = conn.close.bind(conn);
+  conn.close = async () => {
+    try {
+      await close();
+    } finally {
+      proxy.kill();
+    }
+  };
+  return conn;
 }
 
 /** The transport, closing which also lets go of its bastions. */
