@@ -6,6 +6,10 @@ import { COMMANDS, commandHelp, mainHelp } from './commands.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
 import { PlaybookError } from '../playbook/problem.js';
 import { packageVersion } from './version.js';
+import { argsProblem } from './args-problem.js';
+import { closest } from '../playbook/closest.js';
+import { printProblems } from './problems-out.js';
+import { oneLine, terminalMessage } from '../report/terminal-text.js';
 
 export interface CommandArgs {
   playbook: string;
@@ -32,12 +36,15 @@ async function main(argv: string[]): Promise<ExitCode> {
     return Exit.ok;
   }
   const spec = COMMANDS.find((c) => c.name === name);
-  if (!spec) throw new CliError(`unknown command "${name}" (try: ${COMMANDS.map((c) => c.name).join(', ')}; see hotswap --help)`);
+  if (!spec) {
+    const guess = closest(name, COMMANDS.map((c) => c.name));
+    throw new CliError(`unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see hotswap --help)`);
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CliError(`${name}: ${(err as Error).message.split('\n')[0]} (see hotswap ${name} --help)`);
+    throw new CliError(`${name}: ${argsProblem(spec, err as Error & { code?: string })} (see hotswap ${name} --help)`);
   }
   if (parsed.values.help) {
     process.stdout.write(commandHelp(spec));
@@ -56,14 +63,14 @@ main(process.argv.slice(2)).then(
   },
   (err: unknown) => {
     if (err instanceof PlaybookError) {
-      process.stderr.write(`${err.message}\n${err.problems.length} problem${err.problems.length === 1 ? '' : 's'} found\n`);
+      printProblems(err.problems, oneLine);
       process.exitCode = Exit.usage;
     } else if (err instanceof CliError) {
-      process.stderr.write(`hotswap: ${err.message}\n`);
+      process.stderr.write(`hotswap: ${terminalMessage(err.message)}\n`);
       process.exitCode = err.exitCode;
     } else {
       // a bug of ours: say so in one line; the stack only on request
-      process.stderr.write(`hotswap: internal error: ${(err as Error)?.message ?? String(err)}\n`);
+      process.stderr.write(`hotswap: internal error: ${terminalMessage((err as Error)?.message ?? String(err))}\n`);
       if (process.env.HOTSWAP_DEBUG) process.stderr.write(`${(err as Error)?.stack}\n`);
       process.exitCode = Exit.failed;
     }

@@ -3,9 +3,10 @@
 // would be refused. --offline plans from the playbook alone.
 import type { CommandArgs } from './main.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
-import { hashBuilds, selectedHosts } from './select.js';
+import { offlineBuilds, selectedHosts } from './select.js';
 import { PlanBuilder, planMarkdown, planText, type PlanDocument } from '../report/plan.js';
 import { offlinePlan } from '../report/plan-offline.js';
+import { jsonText } from '../report/terminal-text.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { makeBatches } from '../plan/batches.js';
 
@@ -19,14 +20,14 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
   if (args.values.offline) {
     const loaded = loadPlaybook(args.playbook);
     const hosts = selectedHosts(loaded, args.values.limit as string | undefined);
-    const builds = await hashBuilds(loaded, hosts);
-    doc = offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), [...builds.values()][0]?.sha256);
+    const builds = await offlineBuilds(loaded, hosts);
+    doc = offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), builds);
   } else {
     const builder = new PlanBuilder();
     const { runPlaybook } = await import('./run-playbook.js');
     code = await runPlaybook(args, { dryRun: true, quiet: true, listen: (e) => builder.on(e) });
     doc = builder.doc;
   }
-  process.stdout.write(format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : format === 'markdown' ? planMarkdown(doc) : planText(doc));
+  process.stdout.write(format === 'json' ? jsonText(doc, 2) + '\n' : format === 'markdown' ? planMarkdown(doc) : planText(doc));
   return code;
 }

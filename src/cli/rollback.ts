@@ -13,6 +13,7 @@ import { recoverHost, type Recovery } from '../run/recover.js';
 import { LockHeld, ownerFor, releaseLock, takeLock } from '../run/lock.js';
 import type { RunContext } from '../run/host-run.js';
 import { recapLines } from '../report/recap.js';
+import { oneLine } from '../report/terminal-text.js';
 
 const EXIT: Record<string, ExitCode> = { ok: Exit.ok, rolled_back: Exit.ok, refused: Exit.refused, unreachable: Exit.unreachable, rollback_failed: Exit.rollbackFailed };
 
@@ -28,7 +29,7 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
   const rows = await pool(hosts, loaded.playbook.strategy?.concurrency ?? 20, async (h) => {
     const t0 = Date.now();
     const row = (r: Recovery | { result: 'unreachable'; message: string }) => {
-      process.stderr.write(`[${h.name}] ${r.result}: ${r.message}\n`);
+      process.stderr.write(`${oneLine(`[${h.name}] ${r.result}: ${r.message}`)}\n`);
       return { host: h.name, ms: Date.now() - t0, ...r };
     };
     let t;

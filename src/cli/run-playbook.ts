@@ -14,6 +14,7 @@ import type { RunContext } from '../run/host-run.js';
 import { recapLines } from '../report/recap.js';
 import { plainLine } from '../report/plain.js';
 import { jsonLine } from '../report/json-lines.js';
+import { oneLine } from '../report/terminal-text.js';
 import { RunRecord, type RunSettings } from '../report/record.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
 import { confirmer } from './confirm.js';
@@ -68,7 +69,7 @@ export async function runPlaybook(args: CommandArgs, opts: RunOptions): Promise<
       `  up to ${st.concurrency} host${st.concurrency === 1 ? '' : 's'} at once; halt when more than ${st.max_fail_percentage}% of a batch fails${st.pause ? `; between batches: ${st.pause === 'confirm' ? 'ask' : `pause ${st.pause}`}` : ''}`,
       ...[...binaries.values()].map((b) => `  new build: ${b.path} sha256 ${b.sha256}`),
     ];
-    process.stderr.write(summary.join('\n') + '\n');
+    process.stderr.write(summary.map(oneLine).join('\n') + '\n');
     if (!(await confirm('Upgrade these hosts?'))) {
       process.stderr.write('hotswap: nothing was changed\n');
       return Exit.usage;
@@ -158,7 +159,7 @@ export async function runPlaybook(args: CommandArgs, opts: RunOptions): Promise<
       const lines = recapLines(outcome.hosts, ms);
       if (outcome.halted) lines.push(`halted: ${outcome.haltReason}; the later batches were not started (nothing changed on their hosts)`);
       if (outcome.interrupted) lines.push('interrupted: hosts in flight were finished or rolled back; the others were not started');
-      out.write(`\n${lines.join('\n')}\n`);
+      out.write(`\n${lines.map(oneLine).join('\n')}\n`);
     }
     return outcome.exitCode;
   } finally {

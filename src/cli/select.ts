@@ -1,5 +1,7 @@
 // Which hosts a command works on (--limit) and the builds it would copy:
 // shared by every command, and light, so that `plan --offline` loads no transport.
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { LoadedPlaybook, ResolvedHost } from '../playbook/resolved.js';
 import { PatternError, selectHosts } from '../inventory/pattern.js';
 import { localBinary, type LocalBinary } from '../run/local-binary.js';
@@ -30,6 +32,28 @@ export async function hashBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[]):
     for (const s of h.steps) {
       const c = s['copy-binary'];
       if (c && !builds.has(c.src)) builds.set(c.src, await localBinary(loaded.dir, c.src, c.sha256));
+    }
+  }
+  return builds;
+}
+
+export interface OfflineBuild {
+  path: string;
+  /** undefined when the file is not on this machine */
+  sha256?: string;
+}
+
+// Why: an offline plan is a preview, made anywhere (a laptop, CI, a fresh clone
+// of the examples): a build that is not here is shown by its path with its
+// hash unknown; one that is here must still match the playbook's sha256.
+export async function offlineBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[]): Promise<Map<string, OfflineBuild>> {
+  const builds = new Map<string, OfflineBuild>();
+  for (const h of hosts) {
+    for (const s of h.steps) {
+      const c = s['copy-binary'];
+      if (!c || builds.has(c.src)) continue;
+      const path = resolve(loaded.dir, c.src.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+      builds.set(c.src, existsSync(path) ? await localBinary(loaded.dir, c.src, c.sha256) : { path });
     }
   }
   return builds;

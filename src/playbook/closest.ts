@@ -1,8 +1,12 @@
 // "did you mean": the candidate within a small edit distance of what was typed.
+// Why: suggestions are a help, not a cost: past these sizes (a hostile file's
+// thousands of names, a 1 MiB key) there is simply no suggestion.
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 64 || candidates.length > 1000) return undefined;
   let best: string | undefined;
   let bestDist = Infinity;
   for (const c of candidates) {
+    if (c.length > 64) continue;
     const d = distance(word.toLowerCase(), c.toLowerCase());
     if (d < bestDist) [best, bestDist] = [c, d];
   }

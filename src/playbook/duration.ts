@@ -1,9 +1,13 @@
 // Durations as the playbook writes them: 500ms, 10s, 1.5m, 1h.
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+// The longest a Node timer can wait (2^31-1 ms, about 24.8 days): a longer
+// setTimeout fires after 1 ms instead, with a TimeoutOverflowWarning.
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 export function parseDuration(s: string): number | undefined {
   const m = /^\s*([0-9]+(?:\.[0-9]+)?)(ms|s|m|h)\s*$/.exec(s);
-  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]]) : undefined;
+  return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : undefined;
 }
 
 // Why: durations for people (progress, the recap): 980ms, 1.2s, 2m5s, 1h2m3s.

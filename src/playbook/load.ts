@@ -1,17 +1,20 @@
 // read -> YAML with positions -> schema -> rules -> hosts resolved. Every
-// problem in the file is collected and thrown at once, in source order.
-import { dirname, resolve } from 'node:path';
+// problem in the file is collected and thrown at once, in source order: the
+// rules run on every part of the playbook the schema found well-formed, so a
+// typo in one place does not hide a wrong step order in another.
+import { basename, dirname, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
 import { PlaybookError, type Problem } from './problem.js';
 import { readTextFile } from './source.js';
-import { parseYaml, type Located } from './yaml.js';
+import { parseYaml, type Located, type Path } from './yaml.js';
 import type { Playbook } from './schema.js';
-import { schemaProblems } from './schema-errors.js';
+import { pruneUnions, schemaProblems } from './schema-errors.js';
 import { validate as validatePlaybook } from './schema-validator.js';
 import { checkStepOrder } from './step-order.js';
 import { resolveHosts } from './hosts.js';
 import { durationProblem, percentProblem } from './host-rules.js';
-import { interpolate, resolveVars } from './interpolate.js';
+import { interpolate, newBudget, resolveVars, scope, type Budget } from './interpolate.js';
+import { brokenPaths, numberProblems, orderUsable, type Broken } from './broken.js';
 import type { LoadedPlaybook } from './resolved.js';
 
 // The schema's validator, generated at build time from schemas/playbook.schema.json
@@ -25,34 +28,50 @@ function validate(data: unknown): ErrorObject[] {
 export function loadPlaybook(file: string): LoadedPlaybook {
   const src = parseYaml(file, readTextFile(file));
   if (!src.data || typeof src.data !== 'object' || Array.isArray(src.data)) {
-    throw new PlaybookError([src.problem([], 'a playbook is a YAML mapping with version, name, hosts, nginx and steps')]);
+    throw new PlaybookError([src.problem([], 'a playbook is a YAML mapping with version, hosts, nginx and steps')]);
   }
-  const errors = validate(src.data);
-  if (errors.length) throw new PlaybookError(schemaProblems(errors as never, src));
+  const numbers = numberProblems(src.data);
+  const problems: Problem[] = numbers.map((n) => src.problem(n.path, n.message));
+  const numberAt = new Set(numbers.map((n) => n.pointer));
+  const errors = validate(src.data).filter((e) => !numberAt.has(e.instancePath));
+  problems.push(...schemaProblems(errors as never, src));
+  const broken = brokenPaths(pruneUnions(errors as never), numbers.map((n) => n.path));
   const playbook = src.data as Playbook;
-  const problems: Problem[] = [];
-  for (const o of checkStepOrder(playbook.steps)) problems.push(src.problem(['steps', o.step, o.kind], o.message, 'key'));
-  const globals = globalVars(playbook, src, problems);
-  checkGlobals(playbook, globals, src, problems);
-  const { hosts, groups } = resolveHosts(playbook, src, globals, problems);
-  if (problems.length) throw new PlaybookError(problems);
-  return { file, dir: dirname(resolve(file)), playbook, hosts, groups };
+  if (playbook.name === undefined) playbook.name = basename(file);
+  if (Array.isArray(playbook.steps) && orderUsable(playbook.steps.length, broken)) {
+    for (const o of checkStepOrder(playbook.steps)) problems.push(src.problem(['steps', o.step, o.kind], o.message, 'key'));
+  }
+  const budget = newBudget();
+  // past a thousand problems, a per-host check would only repeat them
+  if (!broken(['vars']) && problems.length < 1000) {
+    const globals = globalVars(playbook, src, problems, budget);
+    checkGlobals(playbook, globals, src, problems, broken, budget);
+    if (!['nginx', 'inventory'].some((k) => broken([k])) && !broken.exactly(['hosts'])) {
+      const { hosts, groups } = resolveHosts(playbook, src, globals, problems, { broken, budget });
+      if (!problems.length) return { file, dir: dirname(resolve(file)), playbook, hosts, groups };
+    }
+  }
+  // at least the schema or a rule found something (or a part the rules need was broken)
+  throw new PlaybookError(problems);
 }
 
-function globalVars(playbook: Playbook, src: Located, problems: Problem[]): Record<string, string> {
-  return resolveVars(playbook.vars ?? {}, (name, message) => problems.push(src.problem(['vars', name], message)));
+function globalVars(playbook: Playbook, src: Located, problems: Problem[], budget: Budget): Record<string, string> {
+  return resolveVars(playbook.vars ?? {}, (name, message) => problems.push(src.problem(['vars', name], message)), budget);
 }
 
 // Settings that are the same for every host: interpolated with the playbook's vars only.
-function checkGlobals(playbook: Playbook, vars: Record<string, string>, src: Located, problems: Problem[]) {
-  const push = (path: (string | number)[], msg: string | undefined) => msg && problems.push(src.problem(path, msg));
-  const onIssue = (i: { path: readonly (string | number)[]; message: string }) => problems.push(src.problem(i.path, i.message));
-  const strategy = interpolate(playbook.strategy ?? {}, vars, onIssue, ['strategy']);
-  const ssh = interpolate(playbook.ssh ?? {}, vars, onIssue, ['ssh']);
-  if (ssh.connect_timeout) push(['ssh', 'connect_timeout'], durationProblem(ssh.connect_timeout));
-  if (strategy.pause && strategy.pause !== 'confirm') push(['strategy', 'pause'], durationProblem(strategy.pause));
+function checkGlobals(playbook: Playbook, vars: Record<string, string>, src: Located, problems: Problem[], broken: Broken, budget: Budget) {
+  const push = (path: Path, check: () => string | undefined) => {
+    const msg = broken(path) ? undefined : check();
+    if (msg) problems.push(src.problem(path, msg));
+  };
+  const onIssue = (i: { path: Path; message: string }) => problems.push(src.problem(i.path, i.message));
+  const strategy = broken.exactly(['strategy']) ? {} : interpolate(playbook.strategy ?? {}, scope(vars), onIssue, ['strategy'], budget);
+  const ssh = broken.exactly(['ssh']) ? {} : interpolate(playbook.ssh ?? {}, scope(vars), onIssue, ['ssh'], budget);
+  if (typeof ssh.connect_timeout === 'string') push(['ssh', 'connect_timeout'], () => durationProblem(ssh.connect_timeout!));
+  if (typeof strategy.pause === 'string' && strategy.pause !== 'confirm') push(['strategy', 'pause'], () => durationProblem(strategy.pause!));
   const serial = strategy.serial;
-  if (Array.isArray(serial)) serial.forEach((s, i) => push(['strategy', 'serial', i], percentProblem(s)));
-  else if (serial !== undefined) push(['strategy', 'serial'], percentProblem(serial));
+  if (Array.isArray(serial)) serial.forEach((s, i) => push(['strategy', 'serial', i], () => percentProblem(s)));
+  else if (serial !== undefined) push(['strategy', 'serial'], () => percentProblem(serial));
   Object.assign(playbook, { strategy: playbook.strategy && strategy, ssh: playbook.ssh && ssh });
 }

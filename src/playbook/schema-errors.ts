@@ -4,16 +4,18 @@
 import type { ErrorObject } from 'ajv';
 import { closest } from './closest.js';
 import { DURATION_RE, STEP_KINDS } from './constants.js';
-import type { Problem } from './problem.js';
+import { quote, type Problem } from './problem.js';
 import type { Located, Path } from './yaml.js';
 
 type Err = ErrorObject<string, Record<string, any>, unknown> & { parentSchema?: any; data?: unknown };
 
 export function schemaProblems(errors: Err[], src: Located): Problem[] {
   const kept = pruneUnions(errors);
+  const unknownKeyAt = new Set(kept.filter((o) => o.keyword === 'additionalProperties').map((o) => o.instancePath));
   const problems: Problem[] = [];
+  suggestions.left = 200;
   for (const e of kept) {
-    const p = describe(e, kept, src);
+    const p = describe(e, unknownKeyAt, src);
     if (p) problems.push(p);
   }
   return problems;
@@ -29,34 +31,41 @@ const atRoot = (e: Err, u: Err) => e.instancePath === u.instancePath;
 const typeMismatch = new WeakSet<Err>();
 const wrongType = (e: Err, u: Err) => atRoot(e, u) && (e.keyword === 'type' || typeMismatch.has(e));
 
-function pruneUnions(all: Err[]): Err[] {
-  let errors = [...all];
+// Linear in the number of errors (a hostile file makes hundreds of thousands):
+// ajv reports a union's branch errors just before the union's own error, so
+// they are the run of errors under it that precedes it.
+export function pruneUnions(all: Err[]): Err[] {
+  const removed = new Set<Err>();
+  const position = new Map(all.map((e, i) => [e, i]));
+  const insideOf = (u: Err) => {
+    const found: Err[] = [];
+    for (let i = position.get(u)! - 1; i >= 0 && under(all[i]!, u); i--) if (!removed.has(all[i]!)) found.push(all[i]!);
+    return found.reverse();
+  };
   // innermost unions first, so an outer union sees already-pruned branches
-  const unions = errors.filter(isUnion).sort((a, b) => b.schemaPath.length - a.schemaPath.length);
+  const unions = all.filter(isUnion).sort((a, b) => b.schemaPath.length - a.schemaPath.length);
   for (const u of unions) {
-    if (!errors.includes(u)) continue;
-    const inside = errors.filter((e) => under(e, u));
+    if (removed.has(u)) continue;
+    const inside = insideOf(u);
     if (inside.length === 0) continue; // e.g. oneOf matched twice: the union error says it all
     const branches = new Map<number, Err[]>();
     for (const e of inside) branches.set(branchOf(e, u), [...(branches.get(branchOf(e, u)) ?? []), e]);
     const fitting = [...branches.values()].filter((errs) => !errs.some((e) => wrongType(e, u)));
-    const keepUnion = () => {
-      errors = errors.filter((e) => !under(e, u));
-      if (fitting.length === 0) typeMismatch.add(u);
-    };
     // every branch has the wrong type; or a choice between constants; or only
     // `required` alternatives (a step's kind): the union itself says it best
     const constants = fitting.length > 1 && fitting.every((errs) => errs.some((e) => atRoot(e, u) && (e.keyword === 'const' || e.keyword === 'enum')));
     const requiredOnly = inside.every((e) => atRoot(e, u) && e.keyword === 'required');
     if (fitting.length === 0 || constants || requiredOnly) {
-      keepUnion();
+      inside.forEach((e) => removed.add(e));
+      if (fitting.length === 0) typeMismatch.add(u);
       continue;
     }
     fitting.sort((a, b) => a.length - b.length);
     const keep = new Set(fitting[0]);
-    errors = errors.filter((e) => e !== u && (!under(e, u) || keep.has(e)));
+    removed.add(u);
+    inside.forEach((e) => keep.has(e) || removed.add(e));
   }
-  return errors;
+  return all.filter((e) => !removed.has(e));
 }
 
 function toPath(instancePath: string): (string | number)[] {
@@ -72,7 +81,7 @@ function typeName(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v)}`;
+  if (typeof v === 'string') return `the string ${quote(v)}`;
   return `${typeof v} ${String(v)}`;
 }
 
@@ -87,22 +96,25 @@ function unionExpectation(u: Err): string {
   return s?.description ? `${[...new Set(kinds)].join(' or ')} (${s.description.replace(/\.$/, '')})` : [...new Set(kinds)].join(' or ');
 }
 
-function describe(e: Err, all: Err[], src: Located): Problem | undefined {
+const suggestions = { left: 0 };
+
+function describe(e: Err, unknownKeyAt: ReadonlySet<string>, src: Located): Problem | undefined {
   const path = toPath(e.instancePath);
-  const at = (p: Path, message: string, where: 'key' | 'value' = 'value') => src.problem(p, message, where);
+  const at = (p: Path, message: string, where: 'key' | 'value' = 'value', about: Path = p) => src.problem(p, message, where, about);
   const parent = e.parentSchema ?? {};
   switch (e.keyword) {
     case 'additionalProperties': {
       const key = String(e.params.additionalProperty);
       const known = Object.keys(parent.properties ?? {});
-      const guess = closest(key, known);
-      return at([...path, key], guess ? `unknown key "${key}" (did you mean "${guess}"?)` : `unknown key "${key}"; expected one of: ${known.join(', ')}`, 'key');
+      // suggestions for the first few hundred: nobody reads further, and each costs
+      const guess = suggestions.left-- > 0 ? closest(key, known) : undefined;
+      return at([...path, key], guess ? `unknown key ${quote(key)} (did you mean "${guess}"?)` : `unknown key ${quote(key)}; expected one of: ${known.join(', ')}`, 'key', path);
     }
     case 'required':
       return at(path, `missing required key "${e.params.missingProperty}"`, path.length ? 'key' : 'value');
     case 'oneOf':
     case 'anyOf': {
-      if (parent.oneOf && parent.properties && STEP_KINDS.every((k) => k in parent.properties)) return stepKindProblem(e, all, src, path);
+      if (parent.oneOf && parent.properties && STEP_KINDS.every((k) => k in parent.properties)) return stepKindProblem(e, unknownKeyAt, src, path);
       return at(path, `expected ${unionExpectation(e)}, got ${typeName(e.data)}`);
     }
     case 'type':
@@ -131,7 +143,7 @@ function describe(e: Err, all: Err[], src: Located): Problem | undefined {
 }
 
 function patternMessage(pattern: string, data: unknown): string {
-  const got = JSON.stringify(data);
+  const got = quote(data);
   if (pattern.includes(DURATION_RE) && pattern.includes('confirm')) return `${got} is neither a duration (e.g. 500ms, 10s, 5m) nor "confirm"`;
   if (pattern.includes(DURATION_RE)) return `${got} is not a duration (expected e.g. 500ms, 10s, 5m, 1h)`;
   if (pattern.includes('[0-9a-f]{64}')) return `${got} is not a sha256 (expected 64 lowercase hex digits)`;
@@ -142,11 +154,11 @@ function patternMessage(pattern: string, data: unknown): string {
 }
 
 // A step item must name exactly one kind: say which kinds it is missing or has twice.
-function stepKindProblem(e: Err, all: Err[], src: Located, path: (string | number)[]): Problem | undefined {
+function stepKindProblem(e: Err, unknownKeyAt: ReadonlySet<string>, src: Located, path: (string | number)[]): Problem | undefined {
   const data = (e.data ?? {}) as Record<string, unknown>;
   const present = STEP_KINDS.filter((k) => k in data);
-  if (present.length > 1) return src.problem([...path, present[1]], `a step has exactly one kind, but this one has ${present.map((k) => `"${k}"`).join(' and ')}; split it into separate steps`, 'key');
+  if (present.length > 1) return src.problem([...path, present[1]!], `a step has exactly one kind, but this one has ${present.map((k) => `"${k}"`).join(' and ')}; split it into separate steps`, 'key', path);
   // a misspelt kind is already reported as an unknown key with a suggestion
-  if (all.some((o) => o.keyword === 'additionalProperties' && o.instancePath === e.instancePath)) return undefined;
+  if (unknownKeyAt.has(e.instancePath)) return undefined;
   return src.problem(path, `a step needs one of: ${STEP_KINDS.join(', ')}`);
 }

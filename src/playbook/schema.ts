@@ -80,6 +80,10 @@ const Ssh = Type.Object(
       examples: ['HOTSWAP_SUDO_PASSWORD'],
     })),
     connect_timeout: Type.Optional(Duration('How long to wait for a connection (default 10s).', ['10s'])),
+    client: Type.Optional(Type.Union([Type.Literal('builtin'), Type.Literal('openssh')], {
+      description: '`builtin` (default): hotswap\'s own SSH client. `openssh`: the system `ssh`, multiplexed (one ControlMaster per host), reading your ssh config itself: FIDO/PKCS#11 keys, GSSAPI, certificates, any ProxyCommand.',
+      examples: ['builtin'],
+    })),
   },
   { additionalProperties: false, description: 'SSH defaults for every host.' },
 );
@@ -129,7 +133,7 @@ const SignalName = Type.Union(SIGNALS.map((s) => Type.Literal(s)), { description
 const Backup = Type.Object(
   {
     dest: Type.Optional(HostPath('Where to copy the binary (default `{{ binary }}.<UTC timestamp>.bak`).', ['/usr/local/nginx/sbin/nginx.bak'])),
-    keep: Type.Optional(Type.Integer({ minimum: 1, description: 'How many backups to keep (default 3).', examples: [3] })),
+    keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'How many backups to keep (default 3).', examples: [3] })),
   },
   { additionalProperties: false, description: 'Copy the file the running master would exec, verify the copy, prune old backups.', examples: [{ keep: 3 }] },
 );
@@ -161,6 +165,7 @@ const WaitForWorkers = Type.Object(
   {
     until: Type.Union(WAIT_UNTIL.map((s) => Type.Literal(s)), { description: 'The condition to wait for.', examples: ['new-master-ready'] }),
     timeout: Type.Optional(Duration('Give up after this long (defaults: 10s, 5m, 30s).', ['10s'])),
+    settle: Type.Optional(Duration('old-master-exited only: then watch the new master this long: still the master in the pid file, alive, with workers, answering the verify steps\' HTTP checks (default 1s; 0s: no watch).', ['1s'])),
   },
   { additionalProperties: false, description: 'Wait on the host until a stage of the upgrade is reached.', examples: [{ until: 'new-master-ready', timeout: '10s' }] },
 );
@@ -180,7 +185,7 @@ const Verify = Type.Object(
     running_binary: Type.Optional(Type.Union([Type.Literal('new'), Type.Literal('old'), Type.Literal('any')], { description: 'Which build the master must be running, by sha256 of /proc/<master>/exe (default `new`).', examples: ['new'] })),
     version: Type.Optional(Type.String({ minLength: 1, description: 'Text `nginx -v` of the running binary must contain.', examples: ['1.26.3'] })),
     http: Type.Optional(Type.Array(HttpCheck, { description: 'HTTP checks run on the host.' })),
-    retries: Type.Optional(Type.Integer({ minimum: 0, description: 'Extra attempts before the check fails (default 0).', examples: [3] })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Extra attempts before the check fails (default 0).', examples: [3] })),
     interval: Type.Optional(Duration('Pause between attempts (default 1s).', ['1s'])),
   },
   { additionalProperties: false, description: 'Prove which binary runs and that it serves.', examples: [{ running_binary: 'new' }] },
@@ -209,7 +214,7 @@ export const StepSchema = Type.Object(
 export const PlaybookSchema = Type.Object(
   {
     version: Type.Literal(1, { description: 'Playbook format version.', examples: [1] }),
-    name: Type.String({ minLength: 1, description: 'What this rollout does, shown in output.', examples: ['edge nginx 1.26.2 -> 1.26.3'] }),
+    name: Type.Optional(Type.String({ minLength: 1, description: "What this rollout does, shown in output (default: the playbook's file name).", examples: ['edge nginx 1.26.2 -> 1.26.3'] })),
     vars: Type.Optional(Vars),
     hosts: Hosts,
     inventory: Type.Optional(Type.String({ minLength: 1, description: 'An Ansible INI or YAML inventory, relative to the playbook.', examples: ['./inventory.ini'] })),
@@ -222,7 +227,8 @@ export const PlaybookSchema = Type.Object(
   { additionalProperties: false, title: 'hotswap playbook', description: 'A hotswap playbook: upgrade the nginx binary on a fleet without dropping a request.' },
 );
 
-export type Playbook = Static<typeof PlaybookSchema>;
+/** A playbook as loaded: `name` defaults to the file's name. */
+export type Playbook = Static<typeof PlaybookSchema> & { name: string };
 export type Step = Static<typeof StepSchema>;
 export type StepKind = (typeof STEP_KINDS)[number];
 export type SignalName = (typeof SIGNALS)[number];

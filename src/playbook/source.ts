@@ -34,6 +34,6 @@ export function readTextFile(file: string, what = 'playbook'): string {
   } catch {
     fail(`is not UTF-8 text`);
   }
-  if (text.trim() === '') fail(what === 'playbook' ? 'is empty: a playbook needs at least version, name, hosts, nginx and steps' : 'is empty');
+  if (text.trim() === '') fail(what === 'playbook' ? 'is empty: a playbook needs at least version, hosts, nginx and steps' : 'is empty');
   return text;
 }

@@ -7,11 +7,17 @@ import { stepLabel } from '../steps/index.js';
 import { DEFAULT_WAIT } from '../steps/wait.js';
 import type { PlanDocument } from './plan.js';
 
-export function offlinePlan(name: string, batches: ResolvedHost[][], newBuildSha256?: string): PlanDocument {
+/** A new build as the offline plan knows it: its hash only when the file is on this machine. */
+export interface BuildSeen {
+  path: string;
+  sha256?: string;
+}
+
+export function offlinePlan(name: string, batches: ResolvedHost[][], builds: ReadonlyMap<string, BuildSeen> = new Map()): PlanDocument {
   return {
     name,
     offline: true,
-    newBuildSha256,
+    newBuildSha256: [...builds.values()].find((b) => b.sha256)?.sha256,
     batches: batches.map((b) => b.map((h) => h.name)),
     hosts: batches.flatMap((b, i) =>
       b.map((h) => ({
@@ -20,19 +26,22 @@ export function offlinePlan(name: string, batches: ResolvedHost[][], newBuildSha
         result: 'planned' as const,
         warnings: [],
         rollback: [],
-        steps: h.steps.map((s) => ({ label: stepLabel(s), actions: [{ description: describe(h, s), changes: ['backup', 'copy-binary', 'signal'].includes(stepKind(s) ?? ''), withheld: true }] })),
+        steps: h.steps.map((s) => ({ label: stepLabel(s), actions: [{ description: describe(h, s, builds), changes: ['backup', 'copy-binary', 'signal'].includes(stepKind(s) ?? ''), withheld: true }] })),
       })),
     ),
   };
 }
 
-function describe(h: ResolvedHost, s: ResolvedHost['steps'][number]): string {
+function describe(h: ResolvedHost, s: ResolvedHost['steps'][number], builds: ReadonlyMap<string, BuildSeen>): string {
   const n = h.nginx;
   switch (stepKind(s)) {
     case 'backup':
       return `copy the file the master execs (expected ${n.binary}) to ${s.backup!.dest ?? `${n.binary}.<UTC time>.bak`}, keep ${s.backup!.keep ?? 3}`;
-    case 'copy-binary':
-      return `upload ${s['copy-binary']!.src} beside ${n.binary}, check it${s['copy-binary']!.test_config === false ? '' : ', nginx -t against the running config'}, rename it over ${n.binary}`;
+    case 'copy-binary': {
+      const b = builds.get(s['copy-binary']!.src);
+      const what = b ? `${b.path} (sha256 ${b.sha256 ?? 'unknown: the file is not on this machine'})` : s['copy-binary']!.src;
+      return `upload ${what} beside ${n.binary}, check it${s['copy-binary']!.test_config === false ? '' : ', nginx -t against the running config'}, rename it over ${n.binary}`;
+    }
     case 'signal': {
       const { send, to } = signalOf(s)!;
       return `send ${send} to the ${to} (pid from ${n.pid_file}${to === 'old-master' ? ' before the upgrade' : ''})`;

@@ -26,9 +26,9 @@ describe('hotswap validate (CLI)', () => {
     const r = await runCli(['validate', file]);
     expect(r.code).to.equal(2);
     expect(r.stderr.split('\n').filter(Boolean)).to.deep.equal([
-      `${file}:5:1: missing required key "prefix"`,
-      `${file}:6:3: unknown key "prefx" (did you mean "prefix"?)`,
-      `${file}:12:13: expected one of "USR2", "WINCH", "QUIT", "HUP", "TERM", got the string "WINCHH"`,
+      `${file}:5:1: nginx: missing required key "prefix"`,
+      `${file}:6:3: nginx: unknown key "prefx" (did you mean "prefix"?)`,
+      `${file}:12:13: steps[4].signal: expected one of "USR2", "WINCH", "QUIT", "HUP", "TERM", got the string "WINCHH"`,
       '3 problems found',
     ]);
   });
