@@ -28,7 +28,7 @@ let child: ReturnType<typeof spawn> | undefined;
 function hotswap(args: string[]): Promise<number> {
   return new Promise((resolve) => {
     // cwd "/": nothing hotswap does may depend on where the demo was started from
-    child = spawn(process.execPath, [join(repoRoot(), 'dist', 'src', 'cli', 'start.cjs'), ...args], { stdio: 'inherit', cwd: '/' });
+    child = spawn(process.execPath, [join(repoRoot(), 'dist', 'hotswap.cjs'), ...args], { stdio: 'inherit', cwd: '/' });
     child.once('error', (e) => { console.error(`cannot run hotswap: ${e.message}`); resolve(1); });
     child.once('close', (code, sig) => { child = undefined; resolve(code ?? (sig ? 130 : 1)); });
   });

@@ -17,8 +17,8 @@ import { interpolate, newBudget, resolveVars, scope, type Budget } from './inter
 import { brokenPaths, numberProblems, orderUsable, type Broken } from './broken.js';
 import type { LoadedPlaybook } from './resolved.js';
 
-// The schema's validator, generated at build time from schemas/playbook.schema.json
-// (ajv standalone code): no ajv and no schema compilation at start-up.
+// The schema's errors, from ajv (the bundle has ajv's standalone code for the
+// same schema instead: see schema-validator.ts).
 function validate(data: unknown): ErrorObject[] {
   const v = validatePlaybook as ((data: unknown) => boolean) & { errors?: ErrorObject[] | null };
   v(data);

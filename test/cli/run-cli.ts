@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli/start.cjs', import.meta.url));
+// the bundle that package.json's bin names (npm run build)
+export const CLI = fileURLToPath(new URL('../../dist/hotswap.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -9,7 +10,7 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the compiled CLI as a user would, with no terminal. */
+/** Runs the shipped CLI as a user would, with no terminal. */
 export function runCli(args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; onSpawn?: (pid: number) => void; onStdout?: (chunk: string) => void } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
