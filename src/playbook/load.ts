@@ -25,13 +25,23 @@ function validate(data: unknown): ErrorObject[] {
   return v.errors ?? [];
 }
 
+export const MAX_STEPS = 100;
+
 export function loadPlaybook(file: string): LoadedPlaybook {
   const src = parseYaml(file, readTextFile(file));
   if (!src.data || typeof src.data !== 'object' || Array.isArray(src.data)) {
     throw new PlaybookError([src.problem([], 'a playbook is a YAML mapping with version, hosts, nginx and steps')]);
   }
+  const problems: Problem[] = [];
+  // A real upgrade has about ten steps; tens of thousands would only make the
+  // schema check crawl (every error of every step) for no playbook anyone runs.
+  const data = src.data as { steps?: unknown };
+  if (Array.isArray(data.steps) && data.steps.length > MAX_STEPS) {
+    problems.push(src.problem(['steps'], `steps: at most ${MAX_STEPS} steps, got ${data.steps.length}; the ones after step ${MAX_STEPS} are not checked`, 'key'));
+    data.steps = data.steps.slice(0, MAX_STEPS);
+  }
   const numbers = numberProblems(src.data);
-  const problems: Problem[] = numbers.map((n) => src.problem(n.path, n.message));
+  problems.push(...numbers.map((n) => src.problem(n.path, n.message)));
   const numberAt = new Set(numbers.map((n) => n.pointer));
   const errors = validate(src.data).filter((e) => !numberAt.has(e.instancePath));
   problems.push(...schemaProblems(errors as never, src));

@@ -155,7 +155,9 @@ function patternMessage(pattern: string, data: unknown): string {
 
 // A step item must name exactly one kind: say which kinds it is missing or has twice.
 function stepKindProblem(e: Err, unknownKeyAt: ReadonlySet<string>, src: Located, path: (string | number)[]): Problem | undefined {
-  const data = (e.data ?? {}) as Record<string, unknown>;
+  // not a mapping at all: the type error beside this one says so
+  if (typeof e.data !== 'object' || e.data === null || Array.isArray(e.data)) return undefined;
+  const data = e.data as Record<string, unknown>;
   const present = STEP_KINDS.filter((k) => k in data);
   if (present.length > 1) return src.problem([...path, present[1]!], `a step has exactly one kind, but this one has ${present.map((k) => `"${k}"`).join(' and ')}; split it into separate steps`, 'key', path);
   // a misspelt kind is already reported as an unknown key with a suggestion

@@ -89,6 +89,14 @@ describe('hotswap validate on hostile input', () => {
     expect(lines.every((l) => l.length < 300)).to.equal(true);
   });
 
+  it('70 000 broken steps: one line for the excess, the first hundred checked, in well under the time it took before', async () => {
+    const steps = Array.from({ length: 70_000 }, () => '  - 1').join('\n');
+    const text = VALID.slice(0, VALID.indexOf('steps:')) + 'steps:\n' + steps + '\n';
+    const lines = await refused(writeTemp(text), { maxMs: 15_000 });
+    expect(lines.join('\n')).to.match(/steps: at most 100 steps, got 70000; the ones after step 100 are not checked/);
+    expect(lines[1]).to.match(/steps\[0\]: expected a mapping, got number 1/);
+  });
+
   it('100 000 unknown keys: a screenful, then a count', async () => {
     const text = 'version: 1\n' + Array.from({ length: 100_000 }, (_, i) => `k${i}: 1`).join('\n') + '\n';
     const lines = await refused(writeTemp(text), { maxMs: 30_000 });
