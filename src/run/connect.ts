@@ -14,10 +14,12 @@ import { hostConfig, type HostConfig } from '../ssh-config/resolve.js';
 import { becomeSudo } from '../transport/become.js';
 import { promptHidden } from '../transport/hidden-prompt.js';
 import { LocalTransport } from '../transport/local.js';
-import { opensshConnector } from '../transport/openssh-connector.js';
+import { opensshConnector, opensshProblem } from '../transport/openssh-connector.js';
 import { connectSsh, type SshConnection } from '../transport/ssh.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
 import { BastionPool } from './bastions.js';
+import { chooseClient, handOffNote, pinnedNote } from './client-choice.js';
+import { hopFacts, KnownHostsCache, type FactsEnv } from './client-facts.js';
 import { planSsh, type ConfigLookup, type HopPlan, type LocalFacts } from './ssh-plan.js';
 
 export interface ConnectorOptions {
@@ -25,6 +27,10 @@ export interface ConnectorOptions {
   local?: LocalFacts;
   /** asks for key passphrases; default: on the terminal when there is one */
   askPassphrase?: (question: string) => Promise<string>;
+  /** says, once per host, why it is reached with the system ssh (or why it should be); default: a line on stderr */
+  note?: (message: string, kind: 'note' | 'warning') => void;
+  /** $KRB5CCNAME as seen by GSSAPI; default: this process's */
+  krb5ccname?: string;
 }
 
 // Why: the fleet runner only knows "give me a transport for this host"; every
@@ -75,6 +81,11 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
       ...(via ? { via } : {}),
     });
   const bastions = new BastionPool(hop);
+  const say = oncePerHost(options.note ?? ((m, kind) => void process.stderr.write(`hotswap: ${kind}: ${m}\n`)));
+  const handOff = handOffTo(playbook, say);
+  const known = new KnownHostsCache();
+  const krb5ccname = options.krb5ccname ?? process.env.KRB5CCNAME;
+  const factsEnv: FactsEnv = { home: local.home, uid: local.uid, ...(krb5ccname ? { krb5ccname } : {}) };
 
   return async (host) => {
     if (host.connection === 'local') return new LocalTransport(host.name);
@@ -85,6 +96,13 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
       throw new UnreachableError(host.name, `${host.name}: ${(e as Error).message}`);
     }
     const { target, jumps } = plan;
+    // per host, before connecting: what only the system ssh can do goes to it
+    const choice = chooseClient([...jumps, target].map((h) => hopFacts(h, known, factsEnv)));
+    if (choice.client === 'openssh') {
+      // an explicit `client: builtin` is the operator's word: kept, and told what it costs
+      if (ssh.client !== 'builtin') return handOff(host, choice.reason);
+      say(host.name, pinnedNote(host.name, choice.reason), 'warning');
+    }
     let t: Transport;
     if (!jumps.length) {
       t = await hop(target, undefined, undefined);
@@ -107,6 +125,33 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
       await t.close().catch(() => undefined);
       throw e;
     }
+  };
+}
+
+type Say = (host: string, message: string, kind: 'note' | 'warning') => void;
+
+// Why: a host is connected to again (status after apply, a rollback): its note is said once.
+function oncePerHost(note: NonNullable<ConnectorOptions['note']>): Say {
+  const said = new Set<string>();
+  return (host, message, kind) => {
+    if (said.has(host)) return;
+    said.add(host);
+    note(message, kind);
+  };
+}
+
+// Why: a host that needs what only OpenSSH does is reached with the system
+// ssh (the same playbook settings, ssh reading the same config), and says so;
+// when the playbook has a setting ssh cannot be given, the host is refused
+// with both reasons instead.
+function handOffTo(playbook: Playbook, say: Say): (host: ResolvedHost, reason: string) => Promise<Transport> {
+  let openssh: ((host: ResolvedHost) => Promise<Transport>) | undefined;
+  return async (host, reason) => {
+    const problem = opensshProblem(playbook.ssh ?? {}, false);
+    if (problem) throw new UnreachableError(host.name, `${host.name}: ${reason}; the system ssh (ssh.client: openssh) could connect, but ${problem}`);
+    say(host.name, handOffNote(host.name, reason), 'note');
+    openssh ??= opensshConnector(playbook);
+    return openssh(host);
   };
 }
 

@@ -36,6 +36,9 @@ export interface HopPlan {
   keepaliveCountMax: number;
   /** ProxyCommand with its tokens expanded: its stdin/stdout is the connection */
   proxyCommand?: { command: string; at: string };
+  /** what only the system ssh can do (client-choice.ts): PKCS11Provider, GSSAPIAuthentication */
+  pkcs11Provider?: { value: string; at: string };
+  gssapiAuthentication?: { value: boolean; at: string };
 }
 
 /** The config lookup: the host as typed, and what the playbook already sets (like `ssh -l USER -p PORT`). */
@@ -179,6 +182,8 @@ function hopPlan(h: HopInput, ssh: PlaybookSsh, cfg: HostConfig, local: LocalFac
     connectTimeoutMs: timeout ?? (cfg.connectTimeout && cfg.connectTimeout.value > 0 ? cfg.connectTimeout.value * 1000 : DEFAULT_TIMEOUT_MS),
     keepaliveIntervalMs: cfg.serverAliveInterval ? cfg.serverAliveInterval.value * 1000 : DEFAULT_KEEPALIVE_MS,
     keepaliveCountMax: cfg.serverAliveCountMax?.value || 3,
+    ...(cfg.pkcs11Provider ? { pkcs11Provider: cfg.pkcs11Provider } : {}),
+    ...(cfg.gssapiAuthentication ? { gssapiAuthentication: cfg.gssapiAuthentication } : {}),
   };
 }
 

@@ -42,6 +42,9 @@ export interface HostConfig {
   /** seconds; 0 turns keepalives off */
   serverAliveInterval?: Sourced<number>;
   serverAliveCountMax?: Sourced<number>;
+  /** keys on a PKCS#11 token (never `none`): only ssh can use them */
+  pkcs11Provider?: Sourced<string>;
+  gssapiAuthentication?: Sourced<boolean>;
 }
 
 /** Who is asking: what `ssh [-l USER] [-p PORT] HOST` knows before reading its config. */
@@ -229,6 +232,8 @@ function build(vals: Map<string, Got>, ids: Got[], host: string, q: HostQuery): 
   if ((g = get('connecttimeout')) && g.args[0] !== 'none') out.connectTimeout = s(g, convtimeOf(g.args[0]!));
   if ((g = get('serveraliveinterval'))) out.serverAliveInterval = s(g, g.args[0] === 'none' ? 0 : convtimeOf(g.args[0]!));
   if ((g = get('serveralivecountmax'))) out.serverAliveCountMax = s(g, Number(g.args[0]));
+  if ((g = get('pkcs11provider')) && g.args[0]!.toLowerCase() !== 'none') out.pkcs11Provider = s(g, g.args[0]!);
+  if ((g = get('gssapiauthentication'))) out.gssapiAuthentication = s(g, yes(g.args[0]!));
   // Settings that change how or where ssh connects and that hotswap's own SSH does not do.
   if ((g = get('proxyusefdpass')) && yes(g.args[0]!)) refuse(g, 'ProxyUseFdpass yes: hotswap cannot take a connection passed by the ProxyCommand; remove it for this host');
   if (out.proxyCommand?.value === '-') refuse(get('proxycommand')!, 'ProxyCommand - (ssh\'s own stdin/stdout) cannot be used by hotswap');

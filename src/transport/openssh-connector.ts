@@ -51,10 +51,14 @@ export function opensshConnector(playbook: Playbook): (host: ResolvedHost) => Pr
   };
 }
 
-/** A playbook setting this client cannot honour, said plainly; undefined when all apply. */
-export function opensshProblem(ssh: NonNullable<Playbook['ssh']>): string | undefined {
+/**
+ * A playbook setting this client cannot honour, said plainly; undefined when all apply.
+ * `orBuiltin`: the operator chose this client and may go back to the built-in one.
+ */
+export function opensshProblem(ssh: NonNullable<Playbook['ssh']>, orBuiltin = true): string | undefined {
+  const or = orBuiltin ? ', or use ssh.client: builtin' : '';
   if (ssh.identity_passphrase_env !== undefined) {
-    return 'ssh.identity_passphrase_env cannot be given to ssh (it never prompts here): load the key into ssh-agent (ssh-add), or use ssh.client: builtin';
+    return `ssh.identity_passphrase_env cannot be given to ssh (it never prompts here): load the key into ssh-agent (ssh-add)${or}`;
   }
   // `ssh -J` runs the bastion's ssh with the config only: these would not reach it
   if (ssh.proxy_jump !== undefined && ssh.proxy_jump !== 'none') {
@@ -65,7 +69,7 @@ export function opensshProblem(ssh: NonNullable<Playbook['ssh']>): string | unde
     ];
     if (lost.length) {
       return `with ssh.proxy_jump, ssh connects to the bastion with your ssh config only, so ${lost.join(', ')} would not apply to it: ` +
-        'set them for the bastion in your ssh config (a Host block) and remove them here, or use ssh.client: builtin';
+        `set them for the bastion in your ssh config (a Host block) and remove them here${or}`;
     }
   }
   return undefined;
