@@ -8,7 +8,6 @@ import type { ResolvedHost } from '../playbook/resolved.js';
 import { Events } from '../run/events.js';
 import { runStep } from '../run/executor.js';
 import { HostRun, type RunContext } from '../run/host-run.js';
-import type { LocalBinary } from '../run/local-binary.js';
 import { stepActions, stepLabel } from '../steps/index.js';
 import type { Transport } from '../transport/transport.js';
 import { describeRollbackPaths } from './rollback-plan.js';
@@ -45,8 +44,17 @@ function unknownFacts(h: ResolvedHost): HostFacts {
   };
 }
 
-export async function offlineHostPlan(h: ResolvedHost, binaries: Map<string, LocalBinary>): Promise<OfflineHostPlan> {
+/** A new build as the offline plan knows it: hashed only when the file is on this machine. */
+export interface OfflineBuild {
+  path: string;
+  sha256?: string;
+  size?: number;
+}
+
+export async function offlineHostPlan(h: ResolvedHost, builds: ReadonlyMap<string, OfflineBuild>): Promise<OfflineHostPlan> {
   const events = new Events();
+  // no bytes are ever sent offline: only the words need the build
+  const binaries = new Map([...builds].map(([src, b]) => [src, { path: b.path, sha256: b.sha256 ?? '', size: b.size ?? 0, bytes: Buffer.alloc(0) }]));
   const ctx: RunContext = { dryRun: true, offline: true, command: 'plan', events, runId: '<run>', stamp: '<UTC time>', binaries };
   const copy = h.steps.find((s) => s['copy-binary'])?.['copy-binary'];
   const run = new HostRun(h, NO_HOST, ctx, unknownFacts(h), { phase: 'clean', oldPid: 0, target: h.nginx.binary, oldSha: '', newSha: (copy && binaries.get(copy.src)?.sha256) ?? '', errorLogSize: 0 });
