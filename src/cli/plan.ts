@@ -21,7 +21,7 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
     const loaded = loadPlaybook(args.playbook);
     const hosts = selectedHosts(loaded, args.values.limit as string | undefined);
     const builds = await offlineBuilds(loaded, hosts);
-    doc = offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), builds);
+    doc = await offlinePlan(loaded.playbook.name, makeBatches(hosts, loaded.playbook.strategy?.serial), builds);
   } else {
     const builder = new PlanBuilder();
     const { runPlaybook } = await import('./run-playbook.js');

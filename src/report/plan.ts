@@ -18,7 +18,8 @@ export interface PlannedHost {
   binary?: { path: string; sha256?: string };
   warnings: string[];
   steps: PlannedStep[];
-  rollback: string[];
+  /** what apply does if a step fails, per phase reached, in the executor's own words (the rollback-plan event) */
+  rollback: { phase: string; actions: string[] }[];
 }
 
 export interface PlanDocument {
@@ -58,28 +59,14 @@ export class PlanBuilder {
       case 'warning':
         h?.warnings.push(e.message);
         break;
+      case 'rollback-plan':
+        if (h) h.rollback = e.paths;
+        break;
       case 'host-end':
-        if (h) {
-          Object.assign(h, { result: e.result, message: e.message });
-          if (e.result === 'planned') h.rollback = rollbackPath(h);
-        }
+        if (h) Object.assign(h, { result: e.result, message: e.message });
         break;
     }
   }
-}
-
-// What apply would do to this host if a step failed, by how far it got.
-function rollbackPath(h: PlannedHost): string[] {
-  const backup = h.steps.flatMap((s) => s.actions).map((a) => / to (\S+) and verify/.exec(a.description)?.[1]).find(Boolean) ?? 'the backup';
-  const file = h.binary?.path ?? 'the binary';
-  const old = h.master ? `the old master (pid ${h.master.pid})` : 'the old master';
-  return [
-    `before USR2: restore ${file} from ${backup}`,
-    `after USR2, before WINCH: QUIT the new master (${old} takes its pid file back), restore ${file}`,
-    `after WINCH: HUP ${old} (it starts workers again), wait for them, QUIT the new master, restore ${file}`,
-    `after the old master exited: restore ${file} from ${backup} and hot-upgrade back to it (USR2, WINCH, QUIT)`,
-    'then prove the old build serves: sha256 of /proc/<master>/exe, workers up, no .oldbin',
-  ];
 }
 
 const short = (s?: string) => (s ? `${s.slice(0, 12)}…` : '?');
@@ -103,7 +90,10 @@ export function planText(doc: PlanDocument): string {
       out.push(`  ${i + 1}. ${s.label}`);
       for (const a of s.actions) out.push(`       ${mark(a).padEnd(16)} ${a.description}`);
     });
-    if (h.rollback.length) out.push('  if a step fails, apply rolls back:', ...h.rollback.map((r) => `    - ${r}`));
+    if (h.rollback.length) {
+      out.push('  if a step fails, apply rolls back (the file first, then the processes):');
+      for (const r of h.rollback) out.push(`    ${r.phase}:`, ...r.actions.map((a, i) => `      ${i + 1}. ${a}`));
+    }
   }
   return lines(out);
 }
@@ -130,7 +120,10 @@ export function planMarkdown(doc: PlanDocument): string {
     }
     out.push('| # | step | action | kind |', '| --- | --- | --- | --- |');
     h.steps.forEach((s, i) => s.actions.forEach((a, j) => out.push(`| ${j === 0 ? i + 1 : ''} | ${j === 0 ? esc(s.label) : ''} | ${esc(a.description)} | ${mark(a)} |`)));
-    if (h.rollback.length) out.push('', '**Rollback path** if a step fails:', '', ...h.rollback.map((r) => `- ${esc(r)}`));
+    if (h.rollback.length) {
+      out.push('', '**Rollback path** if a step fails:', '');
+      for (const r of h.rollback) out.push(`- ${esc(r.phase)}:`, ...r.actions.map((a, i) => `  ${i + 1}. ${esc(a)}`));
+    }
   }
   return lines(out);
 }

@@ -19,7 +19,7 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
   // in a private temp dir outside the nginx tree instead (for the checks;
   // removed when the host's run ends) and withholds the rename.
   const beside = stagedPath(dirname(state.target), state.target, run.ctx.runId);
-  const what = `upload ${local.path} (${local.sha256 ? `sha256 ${short(local.sha256)}, ${local.size} bytes` : 'sha256 unknown: the file is not on this machine'}) to`;
+  const what = `upload ${local.path} (${local.sha256 ? `sha256 ${local.sha256}` : 'sha256 unknown: the file is not on this machine'})${local.sha256 ? `, ${local.size} bytes,` : ''} to`;
   const staged: string = yield check<string>({
     description: `${what} ${beside}`,
     command: { script: 'SFTP put', args: [beside] },

@@ -70,7 +70,12 @@ describe('hotswap plan on real nginx over SSH', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/lab-1 \(batch 1\): would upgrade/);
     expect(r.stdout).to.match(/would change +send USR2 to the old master \(pid \d+\)/);
-    expect(r.stdout).to.match(/if a step fails, apply rolls back:/);
+    // the rollback per phase, as the executor would run it: the file restored first, by a hard link
+    expect(r.stdout).to.match(/if a step fails, apply rolls back \(the file first, then the processes\):/);
+    for (const phase of ['before USR2 \\(phase replaced\\)', 'before WINCH \\(phase usr2\\)', 'after WINCH \\(phase winch\\)', 'phases quit, done\\)']) {
+      expect(r.stdout).to.match(new RegExp(`${phase}:\\n +1\\. restore \\S+/sbin/nginx from \\S+/sbin/nginx\\.\\d{8}T\\d{6}Z\\.bak: check its sha256 [0-9a-f]{12}, ln `));
+    }
+    expect(r.stdout).to.match(/after WINCH \(phase winch\):\n.*\n +2\. send HUP to the old master \(pid \d+\): it starts workers again/);
     expect(fleet.hosts.map(snapshot)).to.deep.equal(before);
   });
 
@@ -107,7 +112,10 @@ describe('hotswap plan on real nginx over SSH', function () {
     const r = await runCli(['plan', file, '--offline']);
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.match(/OFFLINE: from the playbook alone; no host was contacted/);
-    expect(r.stdout).to.match(/send USR2 to the old-master \(pid from .*nginx\.pid before the upgrade\)/);
+    expect(r.stdout).to.match(/send USR2 to the old master \(pid from .*nginx\.pid before the upgrade\)/);
+    // the same words as an online plan, and the same rollback per phase
+    expect(r.stdout).to.match(/would change +rename \S+\/sbin\/\.nginx\.hotswap-<run> over \S+\/sbin\/nginx/);
+    expect(r.stdout).to.match(/after WINCH \(phase winch\):\n +1\. restore \S+\/sbin\/nginx from \S+\/sbin\/nginx\.<UTC time>\.bak/);
     const online = await runCli(['plan', file]);
     expect(online.code).to.equal(3);
   });

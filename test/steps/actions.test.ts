@@ -119,7 +119,7 @@ describe('steps as actions, from captured facts (no host)', () => {
     const step: Step = { 'copy-binary': { src: './new' } };
     const apply = walk(hostRun(single, [step]), step, (a) => (a.kind === 'check' && a.description.startsWith('upload') ? `${bin.replace(/nginx$/, '')}.nginx.hotswap-run1` : a.kind === 'check' ? '' : undefined));
     expect(apply.rows.map((r) => r.kind)).to.deep.equal(['check', 'check', 'change']);
-    expect(apply.rows[0].description).to.equal(`upload ./new (sha256 ${NEW_SHA.slice(0, 12)}, 1264552 bytes) to ${bin.replace(/nginx$/, '')}.nginx.hotswap-run1`);
+    expect(apply.rows[0].description).to.equal(`upload ./new (sha256 ${NEW_SHA}), 1264552 bytes, to ${bin.replace(/nginx$/, '')}.nginx.hotswap-run1`);
     expect(apply.rows[1].description).to.match(new RegExp(`^check its sha256, give it the owner and mode of ${bin}, compare nginx -V with the running build's \\(pid ${m.pid}\\), and run it with -t -p `));
     expect(apply.rows[2]).to.deep.include({ phase: 'replaced', description: `rename ${bin.replace(/nginx$/, '')}.nginx.hotswap-run1 over ${bin} (sha256 ${OLD_SHA.slice(0, 12)} -> ${NEW_SHA.slice(0, 12)})` });
     // the plan's variant of the upload names the private temp dir; the check it is answered with decides the rest
