@@ -19,8 +19,8 @@ export interface Action<T = unknown> {
   description: string;
   /** the exact remote command: the script (by name) and its positional arguments */
   command?: { script: string; args: readonly string[] };
-  /** does it, on the host's transport */
-  run(t: Transport): Promise<T>;
+  /** does it, on the host's transport; `stop` aborts once the executor no longer waits for it (a timeout, an interrupt) */
+  run(t: Transport, stop: AbortSignal): Promise<T>;
   /** what a plan gets back for a change or a wait it withholds */
   planned?: T;
   /** a plan performs this instead (e.g. stages the build in a private temp dir outside the nginx tree) */

@@ -54,11 +54,17 @@ export async function perform<T>(run: HostRun, a: Action<T>, deadline?: Deadline
     // The journal line says the phase the host was in when this was about to happen.
     return run.journaled(action.description, () => {
       if (action.phase) run.state.phase = action.phase;
-      return action.run(run.t);
+      return action.run(run.t, new AbortController().signal);
     });
   }
   const signal = action.interruptible === false ? undefined : run.abort;
-  return bounded(abortable(signal, action.run(run.t)), deadline, action.description);
+  // a read given up on (an interrupt, the step's timeout) is told to stop asking the host
+  const stop = new AbortController();
+  try {
+    return await bounded(abortable(signal, action.run(run.t, stop.signal)), deadline, action.description);
+  } finally {
+    stop.abort();
+  }
 }
 
 function bounded<T>(p: Promise<T>, deadline: Deadline | undefined, what: string): Promise<T> {

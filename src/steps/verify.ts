@@ -20,13 +20,12 @@ export function* verify(run: HostRun, spec: VerifyStep): StepGen {
   return (yield wait<string>({
     description: `check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`,
     command: { script: 'MASTER_CHECK (steps/master-check.ts), then HTTP over direct-tcpip', args: [run.host.nginx.pid_file, ...(spec.http ?? []).map((h) => h.url)] },
-    run: async () => {
+    run: async (_t, stop) => {
       let last = '';
-      const abort = run.abort;
       for (let attempt = 0; attempt <= retries; attempt++) {
-        // an interrupt ends the retries (the executor has already answered it): nothing more is asked of the host
-        if (attempt) await pause(intervalMs, abort);
-        if (abort?.aborted) break;
+        // given up on (an interrupt, the step's timeout: the executor has answered already): nothing more is asked of the host
+        if (attempt) await pause(intervalMs, stop);
+        if (stop.aborted) break;
         last = await once(run, spec, which);
         if (!last) return `${wants.length} check${wants.length === 1 ? '' : 's'} passed`;
       }

@@ -159,6 +159,21 @@ describe('faults injected during an upgrade on real nginx', function () {
     await until('the new master is gone', () => !alive(newPid), 10_000);
   });
 
+  it('a step\'s timeout bounds the whole step: a verify with 9 retries under `timeout: 2s` fails at about 3s and the host is rolled back', async () => {
+    fleet = await labFleet(1);
+    const before = hostState(fleet.hosts[0]);
+    const steps = CANONICAL_STEPS.replace('contains: ok', 'contains: "never in the body"').replace('  - verify:\n      running_binary: new', '  - timeout: 2s\n    verify:\n      running_binary: new\n      retries: 9\n      interval: 1s');
+    expect(steps).to.include('timeout: 2s\n    verify:');
+    const r = await runCli(['apply', await fleet.writePlaybook(join(fleet.dir, 'fleet.yaml'), { steps }), '--yes']);
+    expect(r.code, r.stdout + r.stderr).to.equal(1);
+    const step = /\[lab-1\] 7\. verify: failed \(([0-9.]+)(ms|s)\): (.*)/.exec(r.stderr);
+    expect(step, r.stderr).to.not.equal(null);
+    const ms = Number(step![1]) * (step![2] === 's' ? 1000 : 1);
+    expect(ms).to.be.within(2000, 5000);
+    expect(step![3]).to.match(/^the step's timeout \(2s\) was reached during: check that the master runs the new build/);
+    expectServingOld(fleet, 0, before.pid);
+  });
+
   it('SIGTERM during a verify with retries is answered within about a second: rolled back, exit 130', async () => {
     fleet = await labFleet(1);
     const before = hostState(fleet.hosts[0]);
