@@ -123,7 +123,11 @@ describe('faults injected during an upgrade on real nginx', function () {
     // master it only sleeps, with the signals nginx blocks still blocked (TERM
     // is then ignored: the rollback has to KILL it)
     const hang = join(fleet.dir, 'hanging-nginx');
-    writeFileSync(hang, `#!/bin/sh\nfor a in "$@"; do case $a in -t|-V|-v) exec ${fleet.builds.new.path} "$@" ;; esac; done\nexec sleep 600\n`);
+    // a copy the lab user can run: the project may sit in a 0700 home
+    const real = join(fleet.dir, 'real-new-nginx');
+    copyFileSync(fleet.builds.new.path, real);
+    chmodSync(real, 0o755);
+    writeFileSync(hang, `#!/bin/sh\nfor a in "$@"; do case $a in -t|-V|-v) exec ${real} "$@" ;; esac; done\nexec sleep 600\n`);
     chmodSync(hang, 0o755);
     const steps = CANONICAL_STEPS.replace('until: new-master-ready, timeout: 10s', 'until: new-master-ready, timeout: 2s');
     const started = Date.now();
