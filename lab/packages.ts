@@ -11,7 +11,7 @@ export const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'sudo', 'passwd
  * the reference tools the tests compare with (ansible-core for inventories;
  * `ssh -G` comes with openssh-client) and util-linux's unshare.
  */
-export const TEST_PACKAGES = [...LAB_PACKAGES, 'systemd-container', 'debootstrap', 'ansible-core', 'util-linux'];
+export const TEST_PACKAGES = [...LAB_PACKAGES, 'systemd-container', 'debootstrap', 'ansible-core', 'util-linux', 'e2fsprogs'];
 
 export function missingPackages(packages: readonly string[]): string[] {
   return packages.filter((p) => {
