@@ -44,7 +44,7 @@ type ClientProto = {
 const out = process.env.HOTSWAP_BENCH_CENSUS;
 const census: Census = { timeOrigin: performance.timeOrigin, hookLoadedMs: performance.now(), exitMs: 0, connects: [], calls: [], resourceUsage: process.resourceUsage() };
 
-/** Which of hotswap's remote scripts a command line runs (they are constants; see src/nginx/scripts.ts, src/steps/file-ops.ts). */
+/** Which of hotswap's remote scripts a command line runs (they are constants: src/remote/*.sh). */
 export function scriptKind(cmd: string): string {
   if (cmd.includes('#hotswap-facts 1')) return 'facts script';
   if (cmd.includes("'#hotswap-wait 1'")) {
@@ -60,7 +60,7 @@ export function scriptKind(cmd: string): string {
   if (cmd.includes('the uploaded file has sha256')) return 'sha256 + chown + nginx -t';
   if (cmd.includes('mv -f -- "$1" "$2"')) return 'rename into place';
   if (cmd.includes('hotswap-restore')) return 'restore';
-  if (cmd.includes('echo acquired')) return 'lock take + journal tail';
+  if (cmd.includes('echo "result acquired"')) return 'lock take + journal tail';
   if (cmd.includes('IFS= read -r o')) return 'journal end + lock release';
   if (cmd.includes('sha "/proc/$pid/exe"')) return 'verify: master check + sha256';
   if (cmd.includes('"$2" >> "$1"')) return 'journal append';

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labFleet } from './runs.js';
-import { FACTS_SCRIPT } from '../src/nginx/scripts.js';
+import { scriptArgv } from '../src/remote/scripts.js';
 import { median, untilNoChildren } from './util.js';
 import { connectSsh, type SshConnection } from '../src/transport/ssh.js';
 
@@ -65,7 +65,7 @@ export async function unitCosts(workDir: string): Promise<UnitCost[]> {
     // unit has a connection of its own), opened before the unit is measured
     const warm = (ssh: SshConnection) => inShell(ssh, ['true']);
     await unit('one command in the long-lived shell: `sh -c true`', 30, (ssh) => inShell(ssh, ['sh', '-c', 'true']), true, warm);
-    await unit('the facts script, in the long-lived shell', 10, (ssh) => inShell(ssh, ['sh', '-c', FACTS_SCRIPT, 'hotswap', h.pidFile, h.binaryPath, h.errorLog]), true, warm);
+    await unit('the facts script, in the long-lived shell', 10, (ssh) => inShell(ssh, scriptArgv('facts', [h.pidFile, h.binaryPath, h.errorLog])), true, warm);
     await unit('`sha256sum` of the nginx binary (1.2 MB)', 10, (ssh) => exec(ssh, ['sh', '-c', 'sha256sum < "$1"', 'hotswap', h.binaryPath]));
     await unit('`nginx -t` of the running config', 10, (ssh) => exec(ssh, [h.binaryPath, '-p', `${h.root}/`, '-c', `${h.root}/conf/nginx.conf`, '-t', '-q']));
     const build = readFileSync(fleet.builds.new.path);

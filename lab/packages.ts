@@ -9,9 +9,10 @@ export const LAB_PACKAGES = ['openssh-server', 'openssh-client', 'sudo', 'passwd
 /**
  * What only the tests need beyond the lab: a real systemd (nspawn, debootstrap),
  * the reference tools the tests compare with (ansible-core for inventories;
- * `ssh -G` comes with openssh-client) and util-linux's unshare.
+ * `ssh -G` comes with openssh-client), util-linux's unshare, and shellcheck
+ * for the host scripts (test/remote/shellcheck.test.ts).
  */
-export const TEST_PACKAGES = [...LAB_PACKAGES, 'systemd-container', 'debootstrap', 'ansible-core', 'util-linux', 'e2fsprogs'];
+export const TEST_PACKAGES = [...LAB_PACKAGES, 'systemd-container', 'debootstrap', 'ansible-core', 'util-linux', 'e2fsprogs', 'shellcheck'];
 
 export function missingPackages(packages: readonly string[]): string[] {
   return packages.filter((p) => {

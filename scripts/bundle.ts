@@ -9,6 +9,7 @@
 // no split bundles, no minifying): measured A/B against those, see
 // docs/development.md#build.
 import { build, type Plugin } from 'esbuild';
+import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { playbookJsonSchema } from '../src/playbook/schema.js';
 import { playbookValidatorSource } from './playbook-validator.js';
@@ -32,6 +33,32 @@ const standaloneValidator: Plugin = {
   },
 };
 
+// The host scripts (src/remote/*.sh, lib/*.sh) are read from beside
+// src/remote/sources.ts. tsc's dist/ gets a copy of the folder's .sh files;
+// the bundle gets their text in place of that module.
+const REMOTE = 'src/remote';
+const SOURCES = /[\\/]src[\\/]remote[\\/]sources\.ts$/;
+const shFiles = readdirSync(`${root}${REMOTE}`, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.sh')).map((f) => f.replace(/\\/g, '/'));
+cpSync(`${root}${REMOTE}`, `${root}dist/${REMOTE}`, { recursive: true, filter: (src) => !/\.ts$/.test(src) });
+let scriptsInlined = false;
+const inlineScripts: Plugin = {
+  name: 'inline-host-scripts',
+  setup(b) {
+    b.onLoad({ filter: SOURCES }, () => {
+      scriptsInlined = true;
+      const files = Object.fromEntries(shFiles.map((f) => [f, readFileSync(`${root}${REMOTE}/${f}`, 'utf8')]));
+      return {
+        contents: `const FILES = ${JSON.stringify(files)};
+export function readSource(path) {
+  if (!Object.hasOwn(FILES, path)) throw new Error('no host script file ' + path + ' in this build');
+  return FILES[path];
+}`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
 await build({
   absWorkingDir: root,
   entryPoints: ['src/cli/main.ts'],
@@ -46,7 +73,8 @@ await build({
   // finds package.json from it; ssh2.ts requires ssh2 from it)
   define: { 'import.meta.url': '__hotswapUrl' },
   banner: { js: "'use strict';\nconst __hotswapUrl = require('node:url').pathToFileURL(__filename).href;" },
-  plugins: [standaloneValidator],
+  plugins: [standaloneValidator, inlineScripts],
   logLevel: 'warning',
 });
 if (!validatorGenerated) throw new Error('src/playbook/schema-validator.ts was not in the bundle: the standalone validator went nowhere');
+if (!scriptsInlined) throw new Error('src/remote/sources.ts was not in the bundle: the host scripts went nowhere');

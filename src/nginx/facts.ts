@@ -1,4 +1,4 @@
-// What a host's nginx looks like, gathered in one round trip (FACTS_SCRIPT) and
+// What a host's nginx looks like, gathered in one round trip (src/remote/facts.sh) and
 // parsed here without touching the host.
 //
 // Seen on real nginx 1.22 (Debian), and why the facts are what they are:
@@ -15,7 +15,7 @@
 import type { ExecOptions, Transport } from '../transport/transport.js';
 import { decodeStr, hexToString, int, parseLines, ScriptOutputError, type RawProc } from './format.js';
 import { isLive, PF_FORKNOEXEC, toProcessInfo, type ProcessInfo } from './process.js';
-import { FACTS_SCRIPT, scriptArgv } from './scripts.js';
+import { runScript } from '../remote/run.js';
 
 export type { ProcessInfo, ProcessRole } from './process.js';
 
@@ -150,12 +150,12 @@ export interface FactsPaths {
   errorLog: string;
 }
 
-/** Run FACTS_SCRIPT on a host (one round trip) and parse it. */
+/** Run src/remote/facts.sh on a host (one round trip) and parse it. */
 export async function gatherFacts(t: Transport, paths: FactsPaths, opts: ExecOptions = {}): Promise<HostFacts> {
   for (const [name, p] of Object.entries(paths)) {
     if (!p.startsWith('/')) throw new Error(`${name} must be an absolute path: ${p}`);
   }
-  const r = await t.exec(scriptArgv(FACTS_SCRIPT, [paths.pidFile, paths.binary, paths.errorLog]), { timeoutMs: 20_000, ...opts });
+  const r = await runScript(t, 'facts', [paths.pidFile, paths.binary, paths.errorLog], { timeoutMs: 20_000, ...opts });
   if (r.code !== 0) {
     throw new ScriptOutputError(`facts script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }

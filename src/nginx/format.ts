@@ -1,4 +1,4 @@
-// Reading the line format the host scripts print (see scripts.ts):
+// Reading the line format the host scripts print (src/remote/*.sh, lib/kv.sh):
 //   first line `#hotswap-<kind> 1`, last line `end`, `key value` in between;
 //   keys ending in `_s` carry a string (`=text` or `%hex`), keys ending in
 //   `_hex` raw bytes as hex (blanks between bytes allowed); `proc <scope> <pid>` opens a

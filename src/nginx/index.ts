@@ -1,5 +1,5 @@
 // nginx on a host: facts, signals and waits, each one round trip of a constant
-// POSIX sh script (scripts.ts) with user values passed as positional arguments.
+// POSIX sh script (src/remote/) with user values passed as positional arguments.
 export {
   gatherFacts, parseFacts, parseMasterTitle, daemonRule,
   type HostFacts, type MasterInfo, type PidFileInfo, type PeekInfo, type MasterArgs, type BinaryInfo,
@@ -10,6 +10,5 @@ export {
   waitFor, parseWait, describeAlive, WAIT_MODES,
   type WaitArgs, type WaitMode, type WaitResult, type WaitFailure, type AliveProcess,
 } from './wait.js';
-export { sendSignal, parseSignal, isNginxSignal, NGINX_SIGNALS, type NginxSignal, type SignalResult, type SignalRefusal } from './signal.js';
+export { sendSignal, parseSignal, SIGNAL_EXIT, isNginxSignal, NGINX_SIGNALS, type NginxSignal, type SignalResult, type SignalRefusal } from './signal.js';
 export { ScriptOutputError } from './format.js';
-export { FACTS_SCRIPT, WAIT_SCRIPT, SIGNAL_SCRIPT, SIGNAL_EXIT, scriptArgv } from './scripts.js';

@@ -1,7 +1,17 @@
 // Signals to an nginx master, checked on the host right before kill: a stale pid
 // file can name any process, and a zombie old master still passes kill -0.
 import type { Transport } from '../transport/transport.js';
-import { scriptArgv, SIGNAL_EXIT, SIGNAL_SCRIPT } from './scripts.js';
+import { runScript } from '../remote/run.js';
+
+/** Exit codes of src/remote/signal.sh (0 = sent). */
+export const SIGNAL_EXIT = {
+  sent: 0,
+  badArgs: 2,
+  noSuchProcess: 3,
+  zombie: 4,
+  notNginxMaster: 5,
+  killFailed: 6,
+} as const;
 
 export const NGINX_SIGNALS = ['USR2', 'WINCH', 'QUIT', 'HUP', 'TERM'] as const;
 export type NginxSignal = (typeof NGINX_SIGNALS)[number];
@@ -28,7 +38,7 @@ export function isNginxSignal(s: string): s is NginxSignal {
 export async function sendSignal(t: Transport, signal: NginxSignal, pid: number, timeoutMs = 10_000): Promise<SignalResult> {
   if (!isNginxSignal(signal)) throw new TypeError(`signal not allowed: ${String(signal)}`);
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new TypeError(`bad pid: ${pid}`);
-  const r = await t.exec(scriptArgv(SIGNAL_SCRIPT, [signal, String(pid)]), { timeoutMs });
+  const r = await runScript(t, 'signal', [signal, String(pid)], { timeoutMs });
   return parseSignal(signal, pid, r.code, r.stdout);
 }
 

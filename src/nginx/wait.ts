@@ -1,9 +1,9 @@
-// wait-for-workers: a loop that runs ON the host (WAIT_SCRIPT, ~15 ms period),
+// wait-for-workers: a loop that runs ON the host (src/remote/wait.sh, ~15 ms period),
 // so a wait costs one round trip however long it lasts.
 import type { Transport } from '../transport/transport.js';
 import { decodeStr, int, parseLines, ScriptOutputError } from './format.js';
 import { toProcessInfo, type ProcessInfo } from './process.js';
-import { waitArgv } from './scripts.js';
+import { runScript } from '../remote/run.js';
 
 export type WaitMode = 'new-master-ready' | 'old-workers-exited' | 'old-master-exited';
 export const WAIT_MODES: readonly WaitMode[] = ['new-master-ready', 'old-workers-exited', 'old-master-exited'];
@@ -79,7 +79,7 @@ export async function waitFor(t: Transport, a: WaitArgs, opts: { afterPrevious?:
     String(Math.max(0, Math.floor(a.errorLogSizeAtStart))),
   ];
   if (a.pidFileCtimeAtStart !== undefined) args.push(a.pidFileCtimeAtStart);
-  const r = await t.exec(waitArgv(args), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS, ...opts });
+  const r = await runScript(t, 'wait', args, { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS, ...opts });
   if (r.code !== 0 && r.code !== 1 && r.code !== 2) {
     throw new ScriptOutputError(`wait script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }

@@ -5,7 +5,8 @@
 import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
 import type { ExecOptions, Transport } from '../transport/transport.js';
-import { sh } from '../steps/file-ops.js';
+import { decodeStr, parseLines } from '../nginx/format.js';
+import { runScriptOk } from '../remote/run.js';
 import type { Phase, UpgradeState } from './host-run.js';
 
 export interface JournalEntry {
@@ -14,7 +15,7 @@ export interface JournalEntry {
   host: string;
   event: 'start' | 'action' | 'end';
   phase: Phase;
-  state: Pick<UpgradeState, 'oldPid' | 'newPid' | 'target' | 'oldSha' | 'newSha' | 'backup'>;
+  state: Pick<UpgradeState, 'oldPid' | 'newPid' | 'target' | 'oldSha' | 'newSha' | 'backup' | 'systemd' | 'modules' | 'diverted'>;
   action?: string;
   /** on `end`: the host's result */
   result?: string;
@@ -24,21 +25,22 @@ export function journalPath(nginx: NginxPaths): string {
   return `${dirname(nginx.error_log)}/hotswap.journal`;
 }
 
-// $1 journal, $2 line: appended in one write, by builtins only (the journal
-// is trimmed when a lock is taken: see lock.ts).
-const APPEND = `printf '%s\\n' "$2" >> "$1"`;
-
 /** The journal line for an entry, stamped now. */
 export function journalLine(entry: Omit<JournalEntry, 'ts'>): string {
   return JSON.stringify({ ts: new Date().toISOString(), ...entry });
 }
 
 export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit<JournalEntry, 'ts'>): Promise<void> {
-  await sh(t, APPEND, [journalPath(nginx), journalLine(entry)]);
+  await runScriptOk(t, 'journal-append', [journalPath(nginx), journalLine(entry)]);
 }
 
 export async function readJournal(t: Transport, nginx: NginxPaths, opts: ExecOptions = {}): Promise<JournalEntry[]> {
-  return parseJournal(await sh(t, '[ -f "$1" ] && tail -n 400 -- "$1" || true', [journalPath(nginx)], opts));
+  return journalIn(await runScriptOk(t, 'journal-read', [journalPath(nginx)], opts), 'journal');
+}
+
+/** The journal's tail in a script's output (`journal_s` lines: src/remote/lib/journal.sh). */
+export function journalIn(out: string, kind: string): JournalEntry[] {
+  return parseJournal((parseLines(out, kind).values.get('journal_s') ?? []).map(decodeStr).join('\n'));
 }
 
 export function parseJournal(text: string): JournalEntry[] {

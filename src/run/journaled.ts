@@ -3,20 +3,25 @@
 // run at all when the line cannot be written. Steps keep calling exec/put as
 // before; HostRun.act() says which line goes before its next command.
 import type { Duplex } from 'node:stream';
-import { RemoteError } from '../steps/file-ops.js';
-import type { ExecOptions, ExecResult, PutOptions, Transport } from '../transport/transport.js';
+import { RemoteError } from '../remote/run.js';
+import { script } from '../remote/scripts.js';
+import { sequenceOf, settledQuietly, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport } from '../transport/transport.js';
 
 type Line = { journal: string; text: string };
 
-// $1 journal, $2 line; then the command's own arguments.
-const WRITE = `printf '%s\\n' "$2" >> "$1" || { echo "hotswap-journal: cannot append to $1" >&2; exit 213; }; shift 2
-`;
+// src/remote/journal-line.sh: $1 journal, $2 line; then the command's own
+// arguments. It exits 213 when the line cannot be written.
 const FAILED = 213;
 
 export class JournaledTransport implements Transport {
   private line: Line | null = null;
 
-  constructor(readonly inner: Transport) {}
+  /** the inner transport's, when it has one (it starts no command: no line goes with it) */
+  readonly freeBytes?: (dir: string) => Promise<number | undefined>;
+
+  constructor(readonly inner: Transport) {
+    if (inner.freeBytes) this.freeBytes = (dir) => inner.freeBytes!(dir);
+  }
 
   get host(): string {
     return this.inner.host;
@@ -36,9 +41,18 @@ export class JournaledTransport implements Transport {
     const line = this.line;
     if (!line) return this.inner.exec(argv, opts);
     this.line = null;
-    const r = await this.inner.exec(withLine(argv, line), opts);
-    if (r.code === FAILED && r.stderr.includes('hotswap-journal: ')) throw new RemoteError(`cannot write the journal ${line.journal}: ${r.stderr.trim()}`, r.code);
-    return r;
+    return checked(await this.inner.exec(withLine(argv, line), opts), line);
+  }
+
+  /** The line goes with the first command: when it cannot be written, none of them runs. */
+  sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
+    const line = this.line;
+    if (!line || !commands.length) return sequenceOf(this.inner)(commands);
+    this.line = null;
+    const [first, ...rest] = commands;
+    const results = sequenceOf(this.inner)([{ ...first!, argv: withLine(first!.argv, line) }, ...rest]);
+    results[0] = settledQuietly(results[0]!.then((r) => checked(r, line)));
+    return results;
   }
 
   async put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void> {
@@ -60,8 +74,14 @@ export class JournaledTransport implements Transport {
   }
 }
 
+function checked(r: ExecResult, line: Line): ExecResult {
+  if (r.code === FAILED && r.stderr.includes('hotswap-journal: ')) throw new RemoteError(`cannot write the journal ${line.journal}: ${r.stderr.trim()}`, r.code);
+  return r;
+}
+
 /** argv with the journal write in front: folded into a script, or exec'ing any other program. */
 export function withLine(argv: readonly string[], line: Line): string[] {
-  if (argv[0] === 'sh' && argv[1] === '-c' && argv.length >= 4) return ['sh', '-c', WRITE + argv[2], argv[3]!, line.journal, line.text, ...argv.slice(4)];
-  return ['sh', '-c', `${WRITE}exec "$@"`, 'hotswap', line.journal, line.text, ...argv];
+  const write = script('journal-line');
+  if (argv[0] === 'sh' && argv[1] === '-c' && argv.length >= 4) return ['sh', '-c', write + argv[2], argv[3]!, line.journal, line.text, ...argv.slice(4)];
+  return ['sh', '-c', `${write}exec "$@"`, 'hotswap', line.journal, line.text, ...argv];
 }

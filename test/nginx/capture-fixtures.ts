@@ -8,7 +8,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { statSync } from 'node:fs';
-import { FACTS_SCRIPT, SIGNAL_SCRIPT, WAIT_SCRIPT } from '../../src/nginx/scripts.js';
+import { script } from '../../src/remote/scripts.js';
+
+const FACTS_SCRIPT = script('facts');
+const SIGNAL_SCRIPT = script('signal');
+const WAIT_SCRIPT = script('wait');
 import { sleep, waitGone } from '../../lab/processes.js';
 import { runScript, startLocalNginx, type LocalNginx } from './local-nginx.js';
 import { holdConnection } from '../../lab/load.js';

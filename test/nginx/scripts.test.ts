@@ -14,12 +14,16 @@ import { startNginxHost, type NginxHost } from '../../lab/nginx-host.js';
 import { ensureBuilds } from '../../lab/nginx-builds.js';
 import { waitGone } from '../../lab/processes.js';
 import { gatherFacts, parseFacts, type HostFacts } from '../../src/nginx/facts.js';
-import { FACTS_SCRIPT, PRELUDE, WAIT_SCRIPT, waitArgv } from '../../src/nginx/scripts.js';
+import { script, scriptArgv } from '../../src/remote/scripts.js';
+import { readSource } from '../../src/remote/sources.js';
 import { sendSignal } from '../../src/nginx/signal.js';
 import { parseWait, waitFor, type WaitResult } from '../../src/nginx/wait.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { runScript } from './local-nginx.js';
 import { holdConnection } from '../../lab/load.js';
+
+const FACTS_SCRIPT = script('facts');
+const WAIT_SCRIPT = script('wait');
 
 const sha256 = async (f: string) => createHash('sha256').update(await readFile(f)).digest('hex');
 
@@ -241,7 +245,7 @@ describe('nginx host scripts on a real nginx', function () {
   });
 
   it('runs the wait loop under bash where the host has one', async () => {
-    const argv = waitArgv(['new-master-ready', '1', '/nonexistent/x.pid', '0', '', '0']);
+    const argv = scriptArgv('wait', ['new-master-ready', '1', '/nonexistent/x.pid', '0', '', '0']);
     // the same launcher, with a script that says which shell it is in
     argv[4] = 'echo "bash=${BASH_VERSION:+yes}"';
     expect((await t.exec(argv)).stdout).to.equal('bash=yes\n');
@@ -339,7 +343,7 @@ describe('nginx host scripts on a real nginx', function () {
     expect((await stat(odd)).isDirectory()).to.equal(true);
     // the /proc scan used where /proc/PID/task/TID/children is missing finds the same children
     const master = a.master!.pid;
-    const both = await runScript(`${PRELUDE}\nchildren "$1"; echo "$CHILDREN"; children_scan "$1"; echo "$CHILDREN"`, [String(master)]);
+    const both = await runScript(`${readSource('lib/children.sh')}\nchildren "$1"; echo "$CHILDREN"; children_scan "$1"; echo "$CHILDREN"`, [String(master)]);
     const [fast, scan] = both.stdout.trim().split('\n').map((l) => l.trim().split(/\s+/).map(Number).sort());
     expect(fast).to.have.length(2);
     expect(scan).to.deep.equal(fast);

@@ -1,0 +1,2 @@
+# REMOVE: a file hotswap made. Args: path.
+rm -f -- "$1"

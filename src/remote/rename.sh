@@ -1,0 +1,2 @@
+# RENAME: the atomic replacement. Args: staged-file target.
+mv -f -- "$1" "$2"
