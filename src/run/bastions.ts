@@ -2,7 +2,7 @@
 // jump chain, opened on first use, closed when the last host using it closes.
 import type { Duplex } from 'node:stream';
 import type { SshConnection } from '../transport/ssh.js';
-import { UnreachableError } from '../transport/transport.js';
+import { UnreachableError, type Transport } from '../transport/transport.js';
 import type { HopPlan } from './ssh-plan.js';
 
 /** Opens one hop, over `sock` (a channel of the previous hop) when given. */
@@ -112,3 +112,26 @@ export class BastionPool {
   }
 }
 
+
+/**
+ * The host's transport, closing which also lets go of its bastions. The
+ * transport itself is returned with only its close() extended, so it keeps
+ * every method it has (freeBytes, sequence, ...): a wrapper object listing
+ * methods drops the ones added later, and a missing freeBytes silently turns
+ * off the early upload behind a bastion.
+ */
+export function releasingBastions<T extends Transport>(t: T, release: () => Promise<void>): T {
+  const close = t.close.bind(t);
+  let released = false;
+  t.close = async () => {
+    try {
+      await close();
+    } finally {
+      if (!released) {
+        released = true;
+        await release();
+      }
+    }
+  };
+  return t;
+}

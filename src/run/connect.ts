@@ -17,7 +17,7 @@ import { LocalTransport } from '../transport/local.js';
 import { opensshConnector, opensshProblem } from '../transport/openssh-connector.js';
 import { connectSsh, type SshConnection } from '../transport/ssh.js';
 import { UnreachableError, type Transport } from '../transport/transport.js';
-import { BastionPool } from './bastions.js';
+import { BastionPool, releasingBastions } from './bastions.js';
 import { chooseClient, handOffNote, pinnedNote } from './client-choice.js';
 import { hopFacts, KnownHostsCache, type FactsEnv } from './client-facts.js';
 import { planSsh, type ConfigLookup, type HopPlan, type LocalFacts } from './ssh-plan.js';
@@ -111,7 +111,7 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
         throw new UnreachableError(host.name, `${host.name}: ${e.message}`);
       });
       try {
-        t = releasing(await hop(target, channel.sock, channel.via), channel.release);
+        t = releasingBastions(await hop(target, channel.sock, channel.via), channel.release);
       } catch (e) {
         await channel.release();
         throw e;
@@ -181,26 +181,6 @@ async function viaProxyCommand(h: HopPlan, open: (sock: Duplex) => Promise<SshCo
   return conn;
 }
 
-/** The transport, closing which also lets go of its bastions. */
-function releasing(t: Transport, release: () => Promise<void>): Transport {
-  let released = false;
-  return {
-    host: t.host,
-    exec: (argv, opts) => t.exec(argv, opts),
-    put: (d, r, o) => t.put(d, r, o),
-    openTcp: (a, p) => t.openTcp(a, p),
-    close: async () => {
-      try {
-        await t.close();
-      } finally {
-        if (!released) {
-          released = true;
-          await release();
-        }
-      }
-    },
-  };
-}
 
 function localFacts(): LocalFacts {
   const me = userInfo();

@@ -2,8 +2,11 @@
 // sudo, so steps never know. Uploads land in a temp file the login user can
 // write and are moved into place with privilege.
 import { randomBytes } from 'node:crypto';
+import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
-import { UnreachableError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
+import {
+  sequenceOf, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport,
+} from './transport.js';
 
 export interface BecomeOptions {
   /** the sudo password, used only when sudo asks for one */
@@ -69,6 +72,26 @@ class SudoTransport implements Transport {
 
   /** Runs argv as root; `ok: false` when sudo refused and the command did not run. */
   async tryExec(argv: readonly string[], opts: ExecOptions = {}): Promise<{ ok: true; result: ExecResult } | { ok: false; why: string }> {
+    const r = await this.inner.exec(...this.sudo(argv, opts));
+    return this.unwrap(r);
+  }
+
+  // The sudo commands, as one sequence on the inner transport: a command sudo
+  // refused exits non-zero, so the ones after it do not run.
+  sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
+    const results = sequenceOf(this.inner)(commands.map((c) => {
+      const [argv, opts] = this.sudo(c.argv, c);
+      return { ...opts, argv };
+    }));
+    return results.map((p) => settledQuietly(p.then((r) => {
+      const u = this.unwrap(r);
+      if (!u.ok) throw new BecomeError(`${this.host}: ${u.why}`);
+      return u.result;
+    })));
+  }
+
+  /** argv and options for the inner transport: sudo, the wrapper, and the password line when there is one. */
+  private sudo(argv: readonly string[], opts: ExecOptions): [string[], ExecOptions] {
     if (argv.length === 0) throw new Error('exec: empty argv');
     const sudo = this.password === null
       ? ['sudo', '-n', '--', 'sh', '-c', AFTER_SUDO, this.marker, ...argv]
@@ -76,13 +99,17 @@ class SudoTransport implements Transport {
     const stdin = this.password === null
       ? opts.stdin
       : Buffer.concat([Buffer.from(`${this.password}\n${this.marker}\n`), Buffer.from(opts.stdin ?? '')]);
-    const r = await this.inner.exec(sudo, { ...opts, ...(stdin !== undefined ? { stdin } : {}) });
+    return [sudo, { ...opts, ...(stdin !== undefined ? { stdin } : {}) }];
+  }
+
+  private unwrap(r: ExecResult): { ok: true; result: ExecResult } | { ok: false; why: string } {
     const at = r.stderr.indexOf(this.marker);
     if (at >= 0) return { ok: true, result: { ...r, stderr: r.stderr.slice(at + this.marker.length) } };
     return { ok: false, why: sudoFailure(r) };
   }
 
   async put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void> {
+    if (!isAbsolute(remotePath)) throw new Error(`${this.host}: put needs an absolute path, got ${remotePath}`);
     const made = await this.inner.exec(['sh', '-c', TEMP]);
     const temp = made.stdout.trim();
     if (made.code !== 0 || !temp.startsWith('/')) throw new Error(`${this.host}: cannot make a temp file for the upload: ${made.stderr.trim() || `exit ${made.code}`}`);
@@ -96,6 +123,10 @@ class SudoTransport implements Transport {
       throw e;
     }
   }
+
+  // freeBytes is left out on purpose: an upload here goes through a temp file
+  // and a move by sudo, so an apply does not start it early, beside the facts
+  // (see uploadEarly in steps/copy-binary.ts), but after pre-flight.
 
   openTcp(address: string, port: number): Promise<Duplex> {
     return this.inner.openTcp(address, port);

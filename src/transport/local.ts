@@ -4,7 +4,7 @@ import { isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { commandLine } from './quote.js';
-import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type Transport } from './transport.js';
+import { NotRunError, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type Transport } from './transport.js';
 
 // Why: `connection: local` runs the same steps on this machine, with no shell in
 // between, so a value in argv is always one argument.
@@ -26,9 +26,22 @@ export class LocalTransport implements Transport {
   private previous: Promise<ExecResult | null> | null = null;
 
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const previous = opts.afterPrevious ? this.previous : null;
-    const result = previous
-      ? previous.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.spawn(argv, opts); })
+    return this.start(argv, opts, opts.afterPrevious ? this.previous : null);
+  }
+
+  sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
+    let before: Promise<ExecResult | null> | null = null;
+    return commands.map((c) => {
+      const result = settledQuietly(this.start(c.argv, c, before));
+      before = this.previous;
+      return result;
+    });
+  }
+
+  /** Runs argv, after `behind` and only if that exited 0 when given. */
+  private start(argv: readonly string[], opts: ExecOptions, behind: Promise<ExecResult | null> | null): Promise<ExecResult> {
+    const result = behind
+      ? behind.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.spawn(argv, opts); })
       : this.spawn(argv, opts);
     this.previous = result.catch(() => null);
     return result;

@@ -13,7 +13,7 @@ import { Duplex } from 'node:stream';
 import { timeoutError } from './local.js';
 import { clientArgs, exitArgs, masterArgs, type OpensshTarget } from './openssh-args.js';
 import { commandLine } from './quote.js';
-import { NotRunError, UnreachableError, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
+import { NotRunError, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
 
 export type OpensshOptions = OpensshTarget & {
   /** the host's name in the playbook */
@@ -119,6 +119,17 @@ export class OpensshTransport implements Transport {
     const result = this.queued(argv, { ...opts, ...(gate ? { gate } : {}) });
     this.previous = result.catch(() => null);
     return result;
+  }
+
+  // Each command is started at once, gated on the one before it (as afterPrevious).
+  sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
+    let before: Promise<ExecResult | null> | null = null;
+    return commands.map((c) => {
+      const gate = before ? before.then((r) => r?.code === 0) : undefined;
+      const result = settledQuietly(this.queued(c.argv, { ...c, ...(gate ? { gate } : {}) }));
+      before = this.previous = result.catch(() => null);
+      return result;
+    });
   }
 
   // Streamed into `cat` through the master (ssh has no SFTP client to drive

@@ -3,8 +3,8 @@
 // connection spends while its TCP connect is already under way (see
 // connectSsh). Only the client's modules are loaded, not ssh2's index (its
 // server, HTTP agents and key generator). The bundle (scripts/bundle.ts)
-// drops the createRequire line below so that these require() calls are
-// bundled. ssh2 ships no types in this repo: these are the shapes used.
+// leaves ssh2 out: it is required from node_modules, with its native binding.
+// ssh2 ships no types in this repo: these are the shapes used.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);

@@ -19,8 +19,20 @@ export interface ExecOptions {
    * same tick: wrappers pass it on at once), and only if that one exits 0;
    * otherwise reject with NotRunError. Over SSH it is written to the host
    * without waiting for the first one's answer: one round trip for both.
+   * @deprecated use Transport.sequence, which says which commands go
+   * together instead of relying on no `await` coming between two calls.
    */
   afterPrevious?: boolean;
+}
+
+/** One command of a sequence (see Transport.sequence). */
+export interface Command {
+  /** quoted by commandLine(), as for exec */
+  argv: readonly string[];
+  /** bytes written to the program's stdin, then stdin is closed */
+  stdin?: string | Buffer;
+  /** counted from when the command before it is done */
+  timeoutMs?: number;
 }
 
 export interface Transport {
@@ -28,6 +40,19 @@ export interface Transport {
   readonly host: string;
   /** argv is quoted by commandLine(); never pass a preformatted shell line */
   exec(argv: readonly string[], opts?: ExecOptions): Promise<ExecResult>;
+  /**
+   * Runs the commands one after another, each only if the one before exited
+   * 0; a command that did not run rejects with NotRunError. All are handed to
+   * the host at once (over SSH: written behind each other on one shell, one
+   * round trip for all), so nothing the caller does in between can come
+   * between them. One promise per command, settled as soon as that command is
+   * done: the first result can be used while the rest still run. A promise
+   * the caller never awaits does not count as an unhandled rejection.
+   *
+   * Every transport and wrapper has it; it is optional here only until the
+   * object-literal transports outside src/transport have it too.
+   */
+  sequence?(commands: readonly Command[]): Array<Promise<ExecResult>>;
   /** write these bytes to a file at an absolute path on the host (mode 0600 until changed) */
   put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void>;
   /**
@@ -60,4 +85,17 @@ export class UnreachableError extends Error {
     super(message);
     this.name = 'UnreachableError';
   }
+}
+
+/** The promise itself, marked as handled: a sequence's later results may never be awaited. */
+export function settledQuietly<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
+}
+
+/** t.sequence, which every transport and wrapper has (see Transport.sequence). */
+export function sequenceOf(t: Transport): (commands: readonly Command[]) => Array<Promise<ExecResult>> {
+  const run = t.sequence;
+  if (!run) throw new Error(`${t.host}: this transport cannot run a sequence of commands`);
+  return run.bind(t);
 }
