@@ -10,12 +10,13 @@ import { connector } from '../run/connect.js';
 import { pool } from '../run/pool.js';
 import { Events } from '../run/events.js';
 import { recoverHost, type Recovery } from '../run/recover.js';
+import { resolveLayout } from '../run/host-layout.js';
 import { LockHeld, ownerFor, releaseLock, takeLock } from '../run/lock.js';
 import type { RunContext } from '../run/host-run.js';
 import { recapLines } from '../report/recap.js';
 import { oneLine } from '../report/terminal-text.js';
 
-const EXIT: Record<string, ExitCode> = { ok: Exit.ok, rolled_back: Exit.ok, refused: Exit.refused, unreachable: Exit.unreachable, rollback_failed: Exit.rollbackFailed };
+const EXIT: Record<string, ExitCode> = { ok: Exit.ok, rolled_back: Exit.ok, failed: Exit.failed, refused: Exit.refused, unreachable: Exit.unreachable, rollback_failed: Exit.rollbackFailed };
 
 export async function run(args: CommandArgs): Promise<ExitCode> {
   const loaded = loadPlaybook(args.playbook);
@@ -25,6 +26,8 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
   const connect = connector(loaded.playbook);
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const ctx: RunContext = { dryRun: false, command: 'rollback', playbookFile: args.playbook, events: new Events(), runId, stamp: '', binaries: new Map() };
+  // said before it is done (e.g. a cold start of a systemd unit whose nginx is down)
+  ctx.events.on((e) => e.type === 'warning' && process.stderr.write(`${oneLine(`[${e.host}] warning: ${e.message}`)}\n`));
   const started = Date.now();
   const rows = await pool(hosts, loaded.playbook.strategy?.concurrency ?? 20, async (h) => {
     const t0 = Date.now();
@@ -40,6 +43,10 @@ export async function run(args: CommandArgs): Promise<ExitCode> {
     }
     let locked = false;
     try {
+      // a playbook naming only the binary: its other paths are read from the host first (the lock lives beside the error log)
+      const layout = await resolveLayout(t, h);
+      if (layout.problems.length) return row({ result: 'refused', message: layout.problems.join('; ') });
+      h = layout.host;
       await takeLock(t, h.nginx, ownerFor(runId, 'rollback'), !!args.values['break-lock']);
       locked = true;
       return row(await recoverHost(h, t, ctx));

@@ -18,6 +18,7 @@ import { oneLine } from '../report/terminal-text.js';
 import { RunRecord, type RunSettings } from '../report/record.js';
 import { CliError, Exit, type ExitCode } from './exit.js';
 import { confirmer } from './confirm.js';
+import { clip } from './args-problem.js';
 import { hashBuilds, selectedHosts } from './select.js';
 import type { CommandArgs } from './main.js';
 
@@ -33,7 +34,7 @@ export interface RunOptions {
 function concurrencyOf(v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--concurrency takes a whole number of hosts, at least 1 (got ${JSON.stringify(v)})`);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--concurrency takes a whole number of hosts, at least 1 (got ${JSON.stringify(clip(String(v)))})`);
   return n;
 }
 

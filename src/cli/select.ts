@@ -3,9 +3,10 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { LoadedPlaybook, ResolvedHost } from '../playbook/resolved.js';
-import { PatternError, selectHosts } from '../inventory/pattern.js';
+import { PatternError, selectHosts, termsText } from '../inventory/pattern.js';
 import { localBinary, type LocalBinary } from '../run/local-binary.js';
 import { CliError } from './exit.js';
+import { oneLine } from '../report/terminal-text.js';
 
 // Why: --limit narrows the playbook's hosts (names, groups, globs, ~regex, !exclusions), keeping their order.
 export function selectedHosts(loaded: LoadedPlaybook, limit: string | undefined): ResolvedHost[] {
@@ -19,8 +20,8 @@ export function selectedHosts(loaded: LoadedPlaybook, limit: string | undefined)
     throw err;
   }
   const { hosts, unmatched } = selection;
-  if (unmatched.length) process.stderr.write(`hotswap: warning: --limit: nothing matches ${unmatched.join(', ')}\n`);
-  if (!hosts.length) throw new CliError(`--limit ${JSON.stringify(limit)} matches no host of the playbook`);
+  if (unmatched.length) process.stderr.write(`hotswap: warning: --limit: nothing matches ${oneLine(termsText(unmatched))}\n`);
+  if (!hosts.length) throw new CliError(`--limit ${JSON.stringify(termsText([limit]))} matches no host of the playbook`);
   const keep = new Set(hosts);
   return loaded.hosts.filter((h) => keep.has(h.name));
 }
@@ -32,9 +33,16 @@ export async function hashBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[]):
     for (const s of h.steps) {
       const c = s['copy-binary'];
       if (c && !builds.has(c.src)) builds.set(c.src, await localBinary(loaded.dir, c.src, c.sha256));
+      // copy-binary's modules: hashed the same way, keyed by their src
+      for (const m of moduleFiles(c)) if (!builds.has(m.src)) builds.set(m.src, await localBinary(loaded.dir, m.src, m.sha256));
     }
   }
   return builds;
+}
+
+/** copy-binary's module files as {src, sha256}. */
+function moduleFiles(c: { modules?: (string | { src: string; sha256?: string })[] } | undefined): { src: string; sha256?: string }[] {
+  return (c?.modules ?? []).map((m) => (typeof m === 'string' ? { src: m } : m));
 }
 
 export interface OfflineBuild {
@@ -51,9 +59,12 @@ export async function offlineBuilds(loaded: LoadedPlaybook, hosts: ResolvedHost[
   for (const h of hosts) {
     for (const s of h.steps) {
       const c = s['copy-binary'];
-      if (!c || builds.has(c.src)) continue;
-      const path = resolve(loaded.dir, c.src.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
-      builds.set(c.src, existsSync(path) ? await localBinary(loaded.dir, c.src, c.sha256) : { path });
+      if (!c) continue;
+      for (const f of [{ src: c.src, sha256: c.sha256 }, ...moduleFiles(c)]) {
+        if (builds.has(f.src)) continue;
+        const path = resolve(loaded.dir, f.src.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
+        builds.set(f.src, existsSync(path) ? await localBinary(loaded.dir, f.src, f.sha256) : { path });
+      }
     }
   }
   return builds;

@@ -42,7 +42,7 @@ export interface CommandResult {
 }
 
 /** `dpkg -S PATH`, one exact path (dpkg reads it as a pattern; only an exact line counts). */
-export const dpkgSearchArgv = (path: string): string[] => ['dpkg', '-S', path];
+export const dpkgSearchArgv = (path: string): string[] => ['dpkg', '-S', '--', path];
 
 /**
  * Parses `dpkg -S PATH`. Lines are `pkg[, pkg...]: PATH`, and for a diverted

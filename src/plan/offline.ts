@@ -11,6 +11,7 @@ import { HostRun, type RunContext } from '../run/host-run.js';
 import { stepActions, stepLabel } from '../steps/index.js';
 import type { Transport } from '../transport/transport.js';
 import { describeRollbackPaths } from './rollback-plan.js';
+import { backupKeep } from '../steps/restore-files.js';
 
 export interface OfflineHostPlan {
   steps: { label: string; actions: { description: string; changes: boolean; withheld: boolean }[] }[];
@@ -72,6 +73,6 @@ export async function offlineHostPlan(h: ResolvedHost, builds: ReadonlyMap<strin
       break;
     }
   }
-  const rollback = describeRollbackPaths({ target: h.nginx.binary, backup: run.state.backup, pidFile: h.nginx.pid_file });
+  const rollback = describeRollbackPaths({ target: h.nginx.binary, backup: run.state.backup, pidFile: h.nginx.pid_file, modules: run.state.modules, diverted: run.state.diverted, keep: backupKeep(h) });
   return { steps, rollback, ...(problem ? { problem } : {}) };
 }

@@ -5,12 +5,12 @@ import { resolve } from 'node:path';
 import { quote, type Problem } from './problem.js';
 import type { Located, Path } from './yaml.js';
 import type { HostEntry, Playbook } from './schema.js';
-import type { NginxPaths, ResolvedHost } from './resolved.js';
+import { derivedPlaceholder, type DerivedKey, type NginxPaths, type ResolvedHost } from './resolved.js';
 import { interpolate, resolveVars, scope, type Budget, type Scope, type Vars } from './interpolate.js';
 import type { Broken } from './broken.js';
 import { durationProblem, hostPathProblem, sha256Problem, urlProblem } from './host-rules.js';
 import { loadInventory, connectionOf, InventoryError, InventoryErrors, type Inventory, type HostConnection } from '../inventory/inventory.js';
-import { PatternError, selectHosts } from '../inventory/pattern.js';
+import { PatternError, selectHosts, termsText } from '../inventory/pattern.js';
 import { referencedVars } from '../inventory/referenced.js';
 
 interface Candidate {
@@ -35,11 +35,13 @@ export function resolveHosts(playbook: Playbook, src: Located, globals: Record<s
   const { candidates, groups } = candidatesOf(playbook, src, problems, checking.broken);
   const seen = new Map<string, Path>();
   const hosts: ResolvedHost[] = [];
+  // `steps` missing or not a list (reported by the schema): the hosts are still checked
+  const allSteps = Array.isArray(playbook.steps) ? playbook.steps : [];
   const shared: Shared = {
     globals: scope(globals),
-    steps: playbook.steps.flatMap((s, i) => (checking.broken(['steps', i]) ? [] : [[i, s] as const])),
+    steps: allSteps.flatMap((s, i) => (checking.broken(['steps', i]) ? [] : [[i, s] as const])),
     expressions: expressionsIn(playbook),
-    stepNames: playbook.steps.map((s) => [...new Set(expressionsIn(s).flatMap((e) => e.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []))]),
+    stepNames: allSteps.map((s) => [...new Set(expressionsIn(s).flatMap((e) => e.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []))]),
     stepCache: new Map(),
   };
   for (const c of candidates) {
@@ -90,7 +92,7 @@ function candidatesOf(playbook: Playbook, src: Located, problems: Problem[], bro
       return { candidates: [], groups };
     }
     const { hosts, unmatched } = selection;
-    if (unmatched.length) problems.push(src.problem(['hosts'], `the pattern matches no host for: ${unmatched.join(', ')}`));
+    if (unmatched.length) problems.push(src.problem(['hosts'], `the pattern matches no host for: ${termsText(unmatched)}`));
     if (!hosts.length && !unmatched.length) problems.push(src.problem(['hosts'], 'the pattern selects no host'));
     return {
       groups,
@@ -159,24 +161,37 @@ function resolveHost(playbook: Playbook, c: Candidate, src: Located, shared: Sha
   const hostVars = resolveVars(own, (name, message) => problems.push(src.problem(c.entry.vars && Object.hasOwn(c.entry.vars, name) ? [...c.path, 'vars', name] : c.path, label(message))), budget, shared.globals);
   const base = scope(hostVars, shared.globals);
   const n = playbook.nginx;
-  const rawPrefix = interpolate(n.prefix, base, onIssue, ['nginx', 'prefix'], budget);
-  const prefix = rawPrefix.replace(/\/+$/, '') || '/';
-  const pathOf = (key: keyof NginxPaths, fallback: string) => (n[key] === undefined ? fallback : interpolate(n[key]!, scope({ prefix }, base), onIssue, ['nginx', key], budget));
+  // without a prefix (a packaged nginx), paths not given are read from the host at plan/apply time
+  const rawPrefix = n.prefix === undefined ? undefined : interpolate(n.prefix, base, onIssue, ['nginx', 'prefix'], budget);
+  const prefix = rawPrefix === undefined ? '' : rawPrefix.replace(/\/+$/, '') || '/';
+  if (rawPrefix === undefined && n.binary === undefined) problems.push(src.problem(['nginx'], label('give nginx.prefix (a hand-built nginx, e.g. /usr/local/nginx) or nginx.binary (a packaged one, e.g. /usr/sbin/nginx: its other paths are read from the host)')));
+  const derive: DerivedKey[] = [];
+  const pathOf = (key: Exclude<keyof NginxPaths, 'derive'>, under: string) => {
+    if (n[key] !== undefined) return interpolate(n[key]!, scope(rawPrefix === undefined ? {} : { prefix }, base), onIssue, ['nginx', key], budget);
+    if (rawPrefix !== undefined) return `${prefix}${under}`;
+    if (key === 'binary') return '';
+    derive.push(key as DerivedKey);
+    return derivedPlaceholder(key as DerivedKey);
+  };
   const nginx: NginxPaths = {
     prefix,
-    binary: pathOf('binary', `${prefix}/sbin/nginx`),
-    pid_file: pathOf('pid_file', `${prefix}/logs/nginx.pid`),
-    conf: pathOf('conf', `${prefix}/conf/nginx.conf`),
-    error_log: pathOf('error_log', `${prefix}/logs/error.log`),
+    binary: pathOf('binary', '/sbin/nginx'),
+    pid_file: pathOf('pid_file', '/logs/nginx.pid'),
+    conf: pathOf('conf', '/conf/nginx.conf'),
+    error_log: pathOf('error_log', '/logs/error.log'),
+    ...(derive.length ? { derive } : {}),
   };
   // paths derived from a bad prefix are not reported again
-  for (const key of Object.keys(nginx) as (keyof NginxPaths)[]) {
-    if (key !== 'prefix' && n[key] === undefined) continue;
+  for (const key of ['prefix', 'binary', 'pid_file', 'conf', 'error_log'] as const) {
+    if (n[key] === undefined) continue;
     if (failed.has(`nginx/${key}`)) continue;
-    const msg = hostPathProblem(key === 'prefix' ? rawPrefix : nginx[key]);
+    const msg = hostPathProblem(key === 'prefix' ? rawPrefix! : nginx[key]);
     if (msg) problems.push(src.problem(['nginx', key], label(msg)));
   }
-  const vars = scope({ ...nginx }, base);
+  // a path read from the host at run time is no variable for the steps (it is not known here)
+  const { derive: _derived, ...known } = nginx;
+  for (const k of [...derive, ...(rawPrefix === undefined ? ['prefix' as const] : [])]) delete known[k];
+  const vars = scope(known, base);
   // only the well-formed steps are checked; with any broken, the host is not used anyway
   const steps = shared.steps.map(([i, step]) => {
     // a step is the same for every host whose values of the names it uses are the same:
@@ -207,6 +222,7 @@ function resolveHost(playbook: Playbook, c: Candidate, src: Located, shared: Sha
       identityFile: c.entry.identityFile ?? ssh.identity_file,
     }),
     nginx,
+    ...(n.package ? { package: n.package } : {}),
     steps,
     groups: c.groups,
   };
@@ -217,6 +233,12 @@ function checkStep(step: Playbook['steps'][number], path: Path, push: (path: Pat
   if (step.backup?.dest) push([...path, 'backup', 'dest'], hostPathProblem(step.backup.dest));
   const cb = step['copy-binary'];
   if (cb?.sha256) push([...path, 'copy-binary', 'sha256'], sha256Problem(cb.sha256));
+  if (step.backup?.dir) push([...path, 'backup', 'dir'], hostPathProblem(step.backup.dir));
+  cb?.modules?.forEach((m, i) => {
+    if (typeof m === 'string') return;
+    if (m.dest) push([...path, 'copy-binary', 'modules', i, 'dest'], hostPathProblem(m.dest));
+    if (m.sha256) push([...path, 'copy-binary', 'modules', i, 'sha256'], sha256Problem(m.sha256));
+  });
   const w = step['wait-for-workers'];
   if (w?.timeout) push([...path, 'wait-for-workers', 'timeout'], durationProblem(w.timeout));
   if (w?.settle) push([...path, 'wait-for-workers', 'settle'], durationProblem(w.settle));

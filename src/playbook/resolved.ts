@@ -3,12 +3,20 @@
 import type { Playbook, Step } from './schema.js';
 
 export interface NginxPaths {
+  /** '' when the playbook gives none (a packaged nginx: the paths are given or read from the host) */
   prefix: string;
   binary: string;
   pid_file: string;
   conf: string;
   error_log: string;
+  /** paths the playbook left to the host: read at plan/apply time (src/run/host-layout.ts); until then placeholders */
+  derive?: DerivedKey[];
 }
+
+export type DerivedKey = 'pid_file' | 'conf' | 'error_log';
+
+/** The placeholder a path to be read from the host holds until then (never a path: gatherFacts refuses it). */
+export const derivedPlaceholder = (key: DerivedKey) => `<${key}: read from the host>`;
 
 export interface SshTarget {
   address: string;
@@ -22,6 +30,8 @@ export interface ResolvedHost {
   connection: 'ssh' | 'local';
   ssh: SshTarget;
   nginx: NginxPaths;
+  /** nginx.package: what to do about a package-owned file hotswap replaces (default keep) */
+  package?: 'keep' | 'divert';
   steps: Step[];
   /** groups from the inventory, for --limit */
   groups: string[];

@@ -90,11 +90,15 @@ const Ssh = Type.Object(
 
 const Nginx = Type.Object(
   {
-    prefix: HostPath('nginx install prefix on the host; the other paths default from it.', ['/usr/local/nginx']),
-    binary: Type.Optional(HostPath('The nginx executable the running master execs (default `{{ prefix }}/sbin/nginx`).', ['/usr/local/nginx/sbin/nginx'])),
+    prefix: Type.Optional(HostPath('nginx install prefix on the host (a hand-built nginx); the other paths default from it. Give `prefix` or `binary`: with only `binary` (a packaged nginx), `pid_file`, `conf` and `error_log` not given are read from the host at plan/apply time (`nginx -V`, the master\'s `-p`/`-c`/`-g`, `nginx -T`).', ['/usr/local/nginx'])),
+    binary: Type.Optional(HostPath('The nginx executable the running master execs (default `{{ prefix }}/sbin/nginx`; required without `prefix`).', ['/usr/sbin/nginx'])),
     pid_file: Type.Optional(HostPath('The pid file from the `pid` directive (default `{{ prefix }}/logs/nginx.pid`).', ['/run/nginx.pid'])),
     conf: Type.Optional(HostPath('Main config file (default `{{ prefix }}/conf/nginx.conf`).', ['/etc/nginx/nginx.conf'])),
     error_log: Type.Optional(HostPath('Error log (default `{{ prefix }}/logs/error.log`).', ['/var/log/nginx/error.log'])),
+    package: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('divert')], {
+      description: 'When dpkg owns a file hotswap replaces (the binary, a module): `keep` (default) leaves the package as it is, so its next upgrade replaces hotswap\'s build (plan warns); `divert` adds a local dpkg-divert (the package\'s file goes to `PATH.distrib`) before the rename, so package upgrades leave hotswap\'s build in place; a rollback removes a diversion its run added.',
+      examples: ['divert'],
+    })),
   },
   { additionalProperties: false, description: 'Where nginx lives on every host (host `vars` may override via {{ }}).' },
 );
@@ -134,15 +138,29 @@ const Backup = Type.Object(
   {
     dest: Type.Optional(HostPath('Where to copy the binary (default `{{ binary }}.<UTC timestamp>.bak`).', ['/usr/local/nginx/sbin/nginx.bak'])),
     keep: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'How many backups to keep (default 3).', examples: [3] })),
+    dir: Type.Optional(HostPath('Root of the backup tree: a backup of FILE goes to `<dir><directory of FILE>/` (default: `/var/backups/hotswap` for a file a package owns, beside the file otherwise; given, it is used for every file).', ['/var/backups/hotswap'])),
   },
   { additionalProperties: false, description: 'Copy the file the running master would exec, verify the copy, prune old backups.', examples: [{ keep: 3 }] },
 );
+
+const ModuleFile = Type.Union([
+  Type.String({ minLength: 1, description: 'A module file on the control machine (relative to the playbook); it replaces the loaded module of the same file name.', examples: ['./build/ngx_stream_module.so'] }),
+  Type.Object(
+    {
+      src: Type.String({ minLength: 1, description: 'The module file on the control machine (relative to the playbook).', examples: ['./build/ngx_stream_module.so'] }),
+      dest: Type.Optional(HostPath('The module file it replaces on the host (default: the module the running config loads with the same file name).', ['/usr/lib/nginx/modules/ngx_stream_module.so'])),
+      sha256: Type.Optional(Type.String({ pattern: withTemplate('[0-9a-f]{64}'), description: 'Expected sha256 of `src`.', examples: ['bc08ffbb8c8dcc4af51a7816a8afedbe2d4526787cfd9f3a49e26c208217d550'] })),
+    },
+    { additionalProperties: false, required: ['src'] },
+  ),
+], { description: 'A dynamic module: its file, or `{src, dest, sha256}`.' });
 
 const CopyBinary = Type.Object(
   {
     src: Type.String({ minLength: 1, description: 'The new nginx binary on the control machine (relative to the playbook).', examples: ['./build/nginx-1.26.3'] }),
     sha256: Type.Optional(Type.String({ pattern: withTemplate('[0-9a-f]{64}'), description: 'Expected sha256 of `src` (64 lowercase hex digits).', examples: ['bc08ffbb8c8dcc4af51a7816a8afedbe2d4526787cfd9f3a49e26c208217d550'] })),
     test_config: Type.Optional(Type.Boolean({ description: 'Run `<new binary> -t` with the running master\'s arguments before replacing (default true).', examples: [true] })),
+    modules: Type.Optional(Type.Array(ModuleFile, { maxItems: 100, description: 'Dynamic modules built for the new binary, shipped with it: each staged beside the module file it replaces, checked, tested with the new binary\'s `nginx -t` (a copy of the config loading the staged modules), backed up, and renamed into place just before the binary; a rollback restores them with it.', examples: [['./build/ngx_stream_module.so']] })),
   },
   { additionalProperties: false, required: ['src'], description: 'Upload the new binary beside the old, check it, and rename it into place.', examples: [{ src: '{{ build }}' }] },
 );
@@ -237,6 +255,7 @@ export type WaitUntil = (typeof WAIT_UNTIL)[number];
 export type HostEntry = Static<typeof HostEntrySchema>;
 export type BackupStep = Static<typeof Backup>;
 export type CopyBinaryStep = Static<typeof CopyBinary>;
+export type ModuleFileSpec = Static<typeof ModuleFile>;
 export type SignalStep = Static<typeof Signal>;
 export type WaitStep = Static<typeof WaitForWorkers>;
 export type VerifyStep = Static<typeof Verify>;

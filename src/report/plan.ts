@@ -17,6 +17,8 @@ export interface PlannedHost {
   master?: { pid: number; argv0?: string; runningSha256?: string; workers: number };
   binary?: { path: string; sha256?: string };
   warnings: string[];
+  /** nginx paths read from the host, with where each came from (a playbook naming only the binary) */
+  paths?: string[];
   steps: PlannedStep[];
   /** what apply does if a step fails, per phase reached, in the executor's own words (the rollback-plan event) */
   rollback: { phase: string; actions: string[] }[];
@@ -59,6 +61,9 @@ export class PlanBuilder {
       case 'warning':
         h?.warnings.push(e.message);
         break;
+      case 'layout':
+        if (h) h.paths = e.lines;
+        break;
       case 'rollback-plan':
         if (h) h.rollback = e.paths;
         break;
@@ -84,6 +89,7 @@ export function planText(doc: PlanDocument): string {
   for (const h of doc.hosts) {
     out.push('', `${h.host} (batch ${h.batch}): ${verdict(h)}`);
     if (h.master) out.push(`  master pid ${h.master.pid}, ${h.master.workers} workers, running sha256 ${short(h.master.runningSha256)}, execs ${h.master.argv0 ?? '?'}`);
+    if (h.paths) out.push('  nginx paths read from the host:', ...h.paths.map((p) => `    ${p}`));
     for (const w of h.warnings) out.push(`  warning: ${w}`);
     if (h.result === 'ok' || h.result === 'refused' || h.result === 'unreachable') continue;
     h.steps.forEach((s, i) => {

@@ -25,6 +25,8 @@ export type RunEvent =
   | { type: 'step-start'; host: string; step: number; label: string }
   | { type: 'action'; host: string; step: number; description: string; changes: boolean; withheld: boolean }
   | { type: 'warning'; host: string; step: number; message: string }
+  /** nginx paths the playbook left to the host, as read from it: "pid_file /run/nginx.pid (pid directive in /etc/nginx/nginx.conf:4)" */
+  | { type: 'layout'; host: string; lines: string[] }
   | { type: 'step-end'; host: string; step: number; label: string; result: StepResult; ms: number; message?: string }
   /** in a plan, once the host's steps went through: what a rollback would do, per phase, in the executor's words */
   | { type: 'rollback-plan'; host: string; paths: { phase: string; actions: string[] }[] }

@@ -13,6 +13,7 @@ import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
 import type { Upload } from '../steps/copy-binary.js';
 import { modeOf, type Mode } from './executor.js';
+import type { UnitRef } from './systemd-probe.js';
 
 /** How far the upgrade got: decides the compensation on failure. */
 export type Phase = 'clean' | 'replaced' | 'usr2' | 'winch' | 'quit' | 'done';
@@ -33,9 +34,26 @@ export interface UpgradeState {
   backup?: string;
   /** the new build while staged beside the target */
   staged?: string;
+  /** module files copy-binary replaces with the binary (backed up first): restored with it */
+  modules?: ModuleSwap[];
+  /** paths this run diverted with dpkg-divert (nginx.package: divert): a rollback removes the diversions */
+  diverted?: string[];
   /** error log size when USR2 was sent: only later lines tell about this upgrade */
   errorLogSize: number;
   pidFileCtime?: string;
+  /** the systemd service that runs nginx (read in pre-flight): checked after the old master exits, started by a rollback that finds nginx down */
+  systemd?: UnitRef;
+  /** a rollback found nginx down and started the unit again (connections were dropped) */
+  coldStarted?: boolean;
+}
+
+/** A module file replaced with the binary: where its verified backup is. */
+export interface ModuleSwap {
+  /** the module file renamed over (the real path, symlinks resolved) */
+  path: string;
+  backup: string;
+  /** sha256 of the module before the upgrade (the backup's) */
+  oldSha: string;
 }
 
 export interface Action {
@@ -140,8 +158,8 @@ export class HostRun {
   }
 
   private entry(event: JournalEntry['event'], action?: string, result?: string): Omit<JournalEntry, 'ts'> {
-    const { oldPid, newPid, target, oldSha, newSha, backup } = this.state;
-    return { run: this.ctx.runId, host: this.host.name, event, phase: this.state.phase, state: { oldPid, newPid, target, oldSha, newSha, backup }, action, result };
+    const { oldPid, newPid, target, oldSha, newSha, backup, systemd, modules, diverted } = this.state;
+    return { run: this.ctx.runId, host: this.host.name, event, phase: this.state.phase, state: { oldPid, newPid, target, oldSha, newSha, backup, systemd, modules, diverted }, action, result };
   }
 
   /** Records the host's result in its journal (with the lock's release when one is held), then hands the outcome on. */

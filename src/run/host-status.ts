@@ -5,10 +5,13 @@ import { basename, dirname } from 'node:path';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { Transport } from '../transport/transport.js';
-import { SHA, sh } from '../steps/file-ops.js';
+import { decodeStr, parseLines } from '../nginx/format.js';
+import { runScriptOk } from '../remote/run.js';
 import { lastRun, lastUpgrade, readJournal } from './journal.js';
 import { lockPath } from './lock.js';
 import { observedPhase } from './recover.js';
+import { startHint, unitStatus, type UnitStatus } from './systemd-probe.js';
+import { resolveLayout } from './host-layout.js';
 
 export interface HostStatus {
   host: string;
@@ -18,37 +21,37 @@ export interface HostStatus {
   lastRun?: { run: string; started: string; finished: boolean; result?: string; phase: string; last: string };
   backups: { path: string; sha256: string }[];
   lock?: string;
+  /** the systemd service running nginx (or recorded by the journal), when there is one */
+  systemd?: UnitStatus;
   problems: string[];
 }
 
-// $1 binary dir, $2 binary name, $3 lock dir, $4 exe to ask -v ("-" for none).
-const EXTRAS = `set -u
-${SHA}
-for f in "$1/$2".*.bak; do [ -f "$f" ] && printf 'backup %s %s\\n' "$(sha "$f")" "$f"; done
-[ -f "$3/owner" ] && printf 'lock %s\\n' "$(cat -- "$3/owner")"
-[ "$4" != - ] && printf 'version %s\\n' "$("$4" -v 2>&1)"
-exit 0`;
-
-export async function hostStatus(host: ResolvedHost, t: Transport): Promise<HostStatus> {
+export async function hostStatus(given: ResolvedHost, t: Transport): Promise<HostStatus> {
+  // a playbook naming only the binary: its other paths are read from the host first
+  const layout = await resolveLayout(t, given);
+  if (layout.problems.length) throw new Error(layout.problems.join('; '));
+  const host = layout.host;
   const n = host.nginx;
   const [facts, journal] = await Promise.all([gatherFacts(t, { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log }), readJournal(t, n)]);
   const m = facts.master;
   const live = m && m.isNginxMaster && !m.zombie ? m : undefined;
-  const extras = await sh(t, EXTRAS, [dirname(n.binary), basename(n.binary), lockPath(n), live ? `/proc/${live.pid}/exe` : '-']);
-  const lines = extras.split('\n');
-  const value = (k: string) => lines.filter((l) => l.startsWith(`${k} `)).map((l) => l.slice(k.length + 1));
+  const extras = parseLines(await runScriptOk(t, 'status-extras', [dirname(n.binary), basename(n.binary), lockPath(n), live ? `/proc/${live.pid}/exe` : '-']), 'status').values;
+  const value = (k: string) => extras.get(k) ?? [];
+  const text = (k: string) => value(k).map(decodeStr);
   const last = lastRun(journal);
   const upgrade = lastUpgrade(journal);
+  const systemd = await unitStatus(t, live?.pid, upgrade?.state.systemd, n.pid_file).catch((e: Error) => ({ unit: upgrade?.state.systemd?.unit ?? '?', user: false, line: `cannot be read: ${e.message}`, activeState: '', mainPid: 0, tracksMaster: false }));
   const seen = observedPhase(facts, upgrade?.state.oldSha ?? '');
   const twoMasters = seen.phase === 'usr2' || seen.phase === 'winch';
   return {
     host: host.name,
-    master: live && { pid: live.pid, sha256: live.exeSha256, version: value('version')[0]?.replace(/^nginx version: /, ''), workers: live.workers.length, execs: live.execPath },
+    master: live && { pid: live.pid, sha256: live.exeSha256, version: text('version_s')[0]?.replace(/^nginx version: /, ''), workers: live.workers.length, execs: live.execPath },
     binary: { path: n.binary, sha256: facts.binary.sha256 },
     upgrade: { inProgress: facts.upgradeInProgress, ...(twoMasters ? { phase: seen.phase === 'usr2' ? 'two masters, old workers serving (after USR2)' : 'two masters, old workers gone (after WINCH)', oldMaster: seen.oldPid, newMaster: seen.newPid } : {}) },
     lastRun: last && { run: last.run, started: last.started, finished: last.finished, result: last.finished ? last.last.result : undefined, phase: last.last.phase, last: last.last.action ?? last.last.event },
-    backups: value('backup').map((l) => ({ sha256: l.slice(0, 64), path: l.slice(65) })),
-    lock: value('lock')[0],
+    backups: text('backup_s').map((path, i) => ({ sha256: value('backup_sha256')[i] ?? '', path })),
+    lock: text('lock_s')[0],
+    systemd,
     problems: facts.blockers.filter((b) => !/upgrade is in progress/.test(b)),
   };
 }
@@ -56,7 +59,8 @@ export async function hostStatus(host: ResolvedHost, t: Transport): Promise<Host
 const short = (s?: string) => (s ? `${s.slice(0, 12)}…` : '?');
 
 export function statusText(s: HostStatus): string {
-  const out = [`${s.host}: ${s.master ? `master ${s.master.pid} runs ${short(s.master.sha256)} (${s.master.version ?? '?'}), ${s.master.workers} workers` : 'NO nginx master running'}`];
+  const out = [`${s.host}: ${s.master ? `master ${s.master.pid} runs ${short(s.master.sha256)} (${s.master.version ?? '?'}), ${s.master.workers} workers` : `NO nginx master running${s.systemd ? `; ${startHint(s.systemd)}` : ''}`}`];
+  if (s.systemd) out.push(`  systemd: ${s.systemd.line}${s.master ? (s.systemd.tracksMaster ? ' (the master)' : ` (NOT the master ${s.master.pid}: systemd does not track it; see systemctl status ${s.systemd.unit})`) : ''}`);
   out.push(`  binary ${s.binary.path}: sha256 ${short(s.binary.sha256)}${s.master && s.binary.sha256 !== s.master.sha256 ? ' (differs from what runs)' : ''}`);
   out.push(`  upgrade in progress: ${s.upgrade.phase ? `${s.upgrade.phase}: old master ${s.upgrade.oldMaster}, new master ${s.upgrade.newMaster}` : s.upgrade.inProgress ? 'yes' : 'no'}`);
   if (s.lastRun) {

@@ -14,8 +14,11 @@ import type { HostOutcome } from './fleet.js';
 import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
 import { discardStaged, dropUpload, startUpload, uploadEarly, type Upload } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
+import { systemdPreflight } from './systemd-probe.js';
+import { checkMasterLayout, resolveLayout, type HostLayout } from './host-layout.js';
 import { rollback } from './rollback.js';
 import { describeRollbackPaths } from '../plan/rollback-plan.js';
+import { backupKeep } from '../steps/restore-files.js';
 import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
 import { LockHeld, ownerFor, releaseLock, takeLock } from './lock.js';
 
@@ -51,6 +54,23 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     return finish('unreachable', err instanceof UnreachableError ? err.message : `cannot connect: ${(err as Error).message}`);
   }
   const connectMs = Date.now() - connectStart;
+  // a playbook naming only the binary: the other paths come from the host, before the lock (which lives beside the error log)
+  let layout: HostLayout | undefined;
+  if (host.nginx.derive?.length) {
+    try {
+      layout = await resolveLayout(t, host);
+    } catch (err) {
+      await t.close().catch(() => undefined);
+      return finish(err instanceof UnreachableError ? 'unreachable' : 'failed', `reading nginx's paths from the host: ${(err as Error).message}`);
+    }
+    ev.emit({ type: 'layout', host: host.name, lines: layout.lines });
+    for (const message of layout.warnings) ev.emit({ type: 'warning', host: host.name, step: -1, message });
+    if (layout.problems.length) {
+      await t.close().catch(() => undefined);
+      return finish('refused', layout.problems.join('; '));
+    }
+    host = layout.host;
+  }
   let locked = false;
   let run: HostRun | undefined;
   // the new build, sent while the lock and the facts are read (see uploadEarly)
@@ -104,6 +124,14 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     }
     const sent = await early;
     const refusals = preflightRefusals(facts, upload, host.steps.some((s) => stepKind(s) === 'backup'), sent !== undefined);
+    // only when the master's cgroup names a systemd service: what systemd would do at the QUIT
+    const moved = layout ? checkMasterLayout(layout, facts.master) : '';
+    if (moved) refusals.push(moved);
+    if (!refusals.length) {
+      const sd = await systemdPreflight(run.t, facts, n.pid_file);
+      refusals.push(...sd.refusals);
+      if (sd.ref) run.state.systemd = sd.ref;
+    }
     if (refusals.length) return finish('refused', refusals.join('; '));
     if (copy && policy.applies) await startUpload(run, copy, sent);
 
@@ -125,7 +153,7 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     }
     if (!policy.applies) {
       const { state } = run;
-      ev.emit({ type: 'rollback-plan', host: host.name, paths: describeRollbackPaths({ target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, pidFile: n.pid_file, oldSha: state.oldSha }) });
+      ev.emit({ type: 'rollback-plan', host: host.name, paths: describeRollbackPaths({ target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, pidFile: n.pid_file, oldSha: state.oldSha, unit: state.systemd?.unit, modules: state.modules, diverted: state.diverted, keep: backupKeep(host) }) });
     }
     return await run.end(finish(policy.hostDone, policy.applies ? `now running sha256 ${short(run.state.newSha)}` : undefined));
   } catch (err) {
@@ -174,7 +202,8 @@ async function rollBack(run: HostRun, why: string, finish: Finish): Promise<Host
   try {
     const done = await rollback(run);
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: true, ms: Date.now() - started, message: done });
-    return run.end(finish('rolled_back', `${why}; rolled back: old build sha256 ${short(run.state.oldSha)} serving`));
+    const cold = run.state.coldStarted ? ` again after a cold start of systemd unit ${run.state.systemd?.unit} (nginx had gone down: connections were dropped)` : '';
+    return run.end(finish('rolled_back', `${why}; rolled back: old build sha256 ${short(run.state.oldSha)} serving${cold}`));
   } catch (err) {
     const message = `${why}; ROLLBACK FAILED from phase "${run.state.phase}": ${(err as Error).message}. A person must check ${run.host.name} now: backup ${run.state.backup ?? 'none'}, old build sha256 ${run.state.oldSha}; journal ${journalPath(run.host.nginx)}`;
     ev.emit({ type: 'rollback-end', host: run.host.name, ok: false, ms: Date.now() - started, message });

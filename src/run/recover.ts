@@ -9,8 +9,10 @@ import type { Transport } from '../transport/transport.js';
 import { HostRun, short, type Phase, type RunContext } from './host-run.js';
 import { journalPath, lastUpgrade, readJournal } from './journal.js';
 import { rollback } from './rollback.js';
+import { conventionalService } from './systemd-probe.js';
 
-export type Recovery = { result: 'ok' | 'rolled_back' | 'refused' | 'rollback_failed'; message: string };
+/** `failed`: nginx was down and serves again only after a cold start (connections were dropped). */
+export type Recovery = { result: 'ok' | 'rolled_back' | 'failed' | 'refused' | 'rollback_failed'; message: string };
 
 /** The phase an upgrade is in, read off the host. */
 export function observedPhase(f: HostFacts, oldSha: string): { phase: Phase | 'nothing' | 'no-master'; oldPid?: number; newPid?: number } {
@@ -40,21 +42,31 @@ export async function recoverHost(host: ResolvedHost, t: Transport, ctx: RunCont
   const { oldSha, backup, target } = last.state;
   const seen = observedPhase(facts, oldSha);
   if (seen.phase === 'nothing') return { result: 'ok', message: `already serving the build from before run ${last.run} (sha256 ${short(oldSha)}), from ${target}` };
-  if (seen.phase === 'no-master') return { result: 'refused', message: `no nginx master is running (${n.pid_file}): start nginx with the binary restored from ${backup}` };
+  // nginx is down: under systemd the old file is restored and the unit started (a cold start); else a person starts it
+  const unit = seen.phase === 'no-master' ? last.state.systemd ?? (await conventionalService(t, n.pid_file)) : undefined;
+  if (seen.phase === 'no-master' && !unit) return { result: 'refused', message: `no nginx master is running (${n.pid_file}): start nginx with the binary restored from ${backup}` };
   const run = new HostRun(host, t, ctx, facts, {
-    phase: seen.phase,
+    systemd: unit ?? last.state.systemd,
+    phase: seen.phase === 'no-master' ? 'done' : seen.phase,
     oldPid: seen.oldPid ?? last.state.oldPid ?? 0,
     newPid: seen.newPid,
     target: target ?? n.binary,
     oldSha,
     newSha: last.state.newSha,
     backup,
+    modules: last.state.modules,
+    diverted: last.state.diverted,
     errorLogSize: facts.errorLog.size ?? 0,
     pidFileCtime: facts.pidFile.ctime,
   });
   await run.journal('start', `rollback of run ${last.run} from phase ${seen.phase}`);
   try {
     const done = await rollback(run);
+    if (run.state.coldStarted) {
+      const message = `nginx was down (no master in ${n.pid_file}): ${done}; serving sha256 ${short(oldSha)} again, after a cold start`;
+      await run.end({ result: 'failed', message });
+      return { result: 'failed', message };
+    }
     await run.end({ result: 'rolled_back', message: done });
     return { result: 'rolled_back', message: `from phase "${seen.phase}": ${done}; serving sha256 ${short(oldSha)} again` };
   } catch (err) {

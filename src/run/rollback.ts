@@ -11,9 +11,12 @@ import { waitFor, type WaitMode } from '../nginx/wait.js';
 import { restoreFile, restoredText } from '../steps/file-ops.js';
 import { discardStaged } from '../steps/copy-binary.js';
 import { commandLine } from '../transport/quote.js';
-import { describeRollback, rollbackPlan, ROLLBACK_WAIT_MS, type RollbackAction } from '../plan/rollback-plan.js';
+import { describeRollback, extrasOf, rollbackPlan, ROLLBACK_WAIT_MS, type RollbackAction } from '../plan/rollback-plan.js';
+import { backupKeep, pruneAfterRollback, restoreModules, undivert } from '../steps/restore-files.js';
 import { short, type HostRun } from './host-run.js';
 import { perform } from './executor.js';
+import { readUnit, systemctlArgv, type UnitRef } from './systemd-probe.js';
+import { describeUnit } from '../nginx/systemd.js';
 
 export async function rollback(run: HostRun): Promise<string> {
   run.rollingBack = true; // an interrupt no longer abandons anything: the host must end serving
@@ -21,12 +24,12 @@ export async function rollback(run: HostRun): Promise<string> {
   await discardStaged(run);
   if (run.state.phase === 'clean') return 'nothing had changed';
   let restoreError: Error | undefined;
-  for (const a of rollbackPlan(run.state.phase)) {
+  for (const a of rollbackPlan(run.state.phase, extrasOf(values(run)))) {
     const { description, changes } = describeRollback(a, values(run));
     const kind = changes ? 'change' : 'check';
-    if (a.kind === 'restore') {
+    if (a.kind === 'restore' || a.kind === 'restore-modules') {
       // a failed restore does not keep the processes from being put back: the old build must serve either way
-      await perform(run, { kind, description, run: () => restore(run, done) }).catch((err: Error) => (restoreError = err));
+      await perform(run, { kind, description, run: () => (a.kind === 'restore' ? restore(run, done) : restoreModules(run, done)) }).catch((err: Error) => (restoreError ??= err));
       continue;
     }
     await perform(run, { kind, description, run: () => STEPS[a.kind](run, done) });
@@ -37,12 +40,14 @@ export async function rollback(run: HostRun): Promise<string> {
 
 function values(run: HostRun) {
   const { state } = run;
-  return { target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, newPid: state.newPid, pidFile: run.host.nginx.pid_file, oldSha: state.oldSha };
+  return { target: state.target, backup: state.backup, oldPid: state.oldPid || undefined, newPid: state.newPid, pidFile: run.host.nginx.pid_file, oldSha: state.oldSha, unit: state.systemd?.unit, modules: state.modules, diverted: state.diverted, keep: backupKeep(run.host) };
 }
 
 type Runner = (run: HostRun, done: string[]) => Promise<void>;
 
-const STEPS: Record<Exclude<RollbackAction['kind'], 'restore'>, Runner> = {
+const STEPS: Record<Exclude<RollbackAction['kind'], 'restore' | 'restore-modules'>, Runner> = {
+  undivert,
+  prune: pruneAfterRollback,
   'hup-old': (run, done) => signal(run, 'HUP', run.state.oldPid, done),
   'wait-old-workers': async (run) => {
     const old = run.state.oldPid;
@@ -131,7 +136,10 @@ async function upgradeBack(run: HostRun, done: string[]): Promise<void> {
   const { state, host } = run;
   const f = await facts(run);
   const m = f.master;
-  if (!m || !m.isNginxMaster || m.zombie) throw new Error(nothingServes(run, f));
+  if (!m || !m.isNginxMaster || m.zombie) {
+    if (state.systemd) return coldStart(run, state.systemd, done);
+    throw new Error(nothingServes(run, f));
+  }
   const current = m.pid;
   const base = { pidFile: host.nginx.pid_file, errorLog: host.nginx.error_log, errorLogSizeAtStart: f.errorLog.size ?? 0, pidFileCtimeAtStart: f.pidFile.ctime, oldPid: current };
   const wait = async (mode: WaitMode, timeoutMs: number) => {
@@ -146,6 +154,24 @@ async function upgradeBack(run: HostRun, done: string[]): Promise<void> {
   await signal(run, 'QUIT', current, done);
   await wait('old-master-exited', 30_000);
   state.oldPid = ready.newMasterPid ?? state.oldPid;
+}
+
+// Nothing serves and a systemd service runs nginx: with no master left there
+// is no hot way back, and systemd is what must own the next master (a master
+// started by hand would be outside the unit). The old file was restored first.
+async function coldStart(run: HostRun, ref: UnitRef, done: string[]): Promise<void> {
+  const { state, host } = run;
+  const start = systemctlArgv(ref, ['start', '--', ref.unit]);
+  run.warn(`nginx is down: no live master in ${host.nginx.pid_file}; connections open when it went down were dropped. A cold start is the only way back to serving: ${commandLine(start)}, with the old build restored in ${state.target}`);
+  const r = await run.t.exec(start, { timeoutMs: 90_000 });
+  if (r.code !== 0) throw new Error(`nothing serves, and ${commandLine(start)} failed (exit ${r.code}): ${r.stderr.trim().slice(0, 300)}; see systemctl status ${ref.unit} and journalctl -u ${ref.unit}`);
+  const f = await poll(run, `a master started by ${ref.unit} runs with workers`, (g) => !!g.master?.isNginxMaster && !g.master.zombie && g.master.workers.length > 0, ROLLBACK_WAIT_MS.oldBack);
+  const master = f.master!.pid;
+  const unit = await readUnit(run.t, ref);
+  if (unit.activeState !== 'active' || unit.mainPid !== master) throw new Error(`after ${commandLine(start)}: systemd unit ${describeUnit(unit)}, but the master in ${host.nginx.pid_file} is ${master}`);
+  state.oldPid = master;
+  state.coldStarted = true;
+  done.push(`cold start: ${commandLine(start)} (master ${master}, MainPID of ${ref.unit}); connections were dropped while nginx was down`);
 }
 
 /** The exact words for a host where nothing serves: what is on disk, and the command line to start it with. */

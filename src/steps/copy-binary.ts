@@ -6,10 +6,13 @@ import type { JournalEntry } from '../run/journal.js';
 import type { LocalBinary } from '../run/local-binary.js';
 import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
-import { checkArgs, checkStaged, RemoteError, removeFile, renameInto, sh, type ConfigTest } from './file-ops.js';
+import { checkArgs, checkStaged, RemoteError, removeFile, renameInto, type ConfigTest } from './file-ops.js';
+import { execOk } from '../remote/run.js';
 import { change, check, type StepGen } from '../run/action.js';
 import { compareBuilds, parseNginxV } from './build-compat.js';
 import { classifyConfigTest, needsMasterCwd } from './config-test.js';
+import { discardStagedModules, renameModules, stageModules } from './modules.js';
+import { addDiversion, divertable, divertedName, ownerOf } from './package.js';
 
 export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
   const { state } = run;
@@ -37,7 +40,7 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
       description: `${what} /tmp/hotswap-plan.XXXXXX/${basename(beside)} (a private temp dir outside the nginx tree, removed after the checks)`,
       command: { script: 'mktemp -d /tmp/hotswap-plan.XXXXXX; SFTP put', args: [basename(beside)] },
       run: async (t) => {
-        const dir = (await sh(t, 'mktemp -d /tmp/hotswap-plan.XXXXXX', [])).trim();
+        const dir = (await execOk(t, ['mktemp', '-d', '/tmp/hotswap-plan.XXXXXX'])).trim();
         run.scratch.push(dir);
         const path = stagedPath(dir, state.target, run.ctx.runId);
         await t.put(local.bytes, path);
@@ -52,8 +55,8 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
   let out: string;
   try {
     out = yield check<string>({
-      description: `check its sha256${ownerFrom ? ', give it the owner and mode of ' + ownerFrom : ''}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : !m && spec.test_config !== false ? ", and run it with -t and the running master's -p/-c/-g (read on the host)" : ''}`,
-      command: { script: 'CHECK_STAGED (steps/file-ops.ts)', args: checkArgs(staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test) },
+      description: `check its sha256${ownerFrom ? ', give it the owner and mode of ' + ownerFrom : ''}${m ? `, compare nginx -V with the running build's (pid ${m.pid})` : ''}${test ? `, and run it with -t ${test.args.join(' ')}` : !m && spec.test_config !== false && !spec.modules?.length ? ", and run it with -t and the running master's -p/-c/-g (read on the host)" : ''}`,
+      command: { script: 'src/remote/check-staged.sh', args: checkArgs(staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test) },
       run: (t) => (run.upload?.checked && run.upload.staged === staged ? run.upload.checked : checkStaged(t, staged, local.sha256, ownerFrom, m ? `/proc/${m.pid}/exe` : null, test)),
     });
   } catch (err) {
@@ -65,16 +68,40 @@ export function* copyBinary(run: HostRun, spec: CopyBinaryStep): StepGen {
     throw err;
   }
   checkCompat(run, out);
+  // modules: staged, checked, tested with the new build, backed up (nothing live touched yet)
+  const modules = yield* stageModules(run, spec, staged);
+  yield* divert(run, [state.target, ...modules.map((x) => x.real)]);
+  yield* renameModules(run, modules);
   yield change({
     description: `rename ${staged} over ${state.target} (sha256 ${short(state.oldSha)} -> ${short(local.sha256)})`,
-    command: { script: 'RENAME (steps/file-ops.ts)', args: [staged, state.target] },
+    command: { script: 'src/remote/rename.sh', args: [staged, state.target] },
     phase: 'replaced',
     run: async (t) => {
       await renameInto(t, staged, state.target);
       state.staged = undefined;
     },
   });
-  return `${state.target} is now sha256 ${short(local.sha256)}`;
+  return `${state.target} is now sha256 ${short(local.sha256)}${modules.length ? `, with ${modules.length} module${modules.length > 1 ? 's' : ''}: ${modules.map((x) => x.real).join(', ')}` : ''}`;
+}
+
+// nginx.package: divert: each package-owned file gets a local diversion before
+// anything is renamed over it (the package's file copied to PATH.distrib), so
+// the next package upgrade leaves hotswap's build in place. From here on the
+// host has changed: phase `replaced`, the rollback removes the diversions.
+function* divert(run: HostRun, paths: string[]): StepGen {
+  if (run.host.package !== 'divert') return '';
+  for (const path of paths) {
+    const owner = yield* ownerOf(run, path);
+    if (!divertable(run, owner)) continue;
+    (run.state.diverted ??= []).push(path);
+    yield change({
+      description: `divert ${path} from package ${owner.packages.join(', ')}: copy it to ${divertedName(path)} (the package's file), then dpkg-divert --local --no-rename --divert ${divertedName(path)} --add ${path}`,
+      command: { script: 'cp -p; mv -f; dpkg-divert --add', args: [path, divertedName(path)] },
+      phase: 'replaced',
+      run: (t) => addDiversion(t, path, path),
+    });
+  }
+  return '';
 }
 
 // `nginx -V` of both builds (printed by the staged check); differences become warnings or a refusal.
@@ -98,7 +125,8 @@ function checkBuild(run: HostRun, spec: CopyBinaryStep, local: LocalBinary, stag
 
 function configTest(run: HostRun, spec: CopyBinaryStep): ConfigTest | null {
   const m = run.facts.master;
-  if (spec.test_config === false || !m?.args) return null;
+  // with modules, the new build is tested against a config loading the new modules (steps/modules.ts)
+  if (spec.test_config === false || !m?.args || spec.modules?.length) return null;
   // nginx resolves only a relative -p from its working directory; else test from "/" (as systemd starts it)
   return { cwd: needsMasterCwd(m.args) ? m.cwd ?? '/' : '/', args: configArgs(m.args) };
 }
@@ -188,6 +216,7 @@ export async function startUpload(run: HostRun, spec: CopyBinaryStep, early: Upl
 
 /** Removes the staged build unless it was renamed into place (an upload still under way is stopped first). */
 export async function discardStaged(run: HostRun): Promise<void> {
+  await discardStagedModules(run);
   run.upload?.stop.abort();
   await run.upload?.done.catch(() => undefined);
   if (run.state.staged) await removeFile(run.t, run.state.staged).catch(() => undefined);

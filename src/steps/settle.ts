@@ -3,14 +3,15 @@
 // it some 70 ms later) or a build that crashes under the load leaves nothing
 // serving while every check so far passed. So the new master is watched for a
 // settle period: still the master the pid file names, alive, with workers,
-// and answering the verify steps' HTTP checks at the end. Only then is the
-// host `changed`.
+// and answering the verify steps' HTTP checks at the end; under systemd, the
+// unit's MainPID must be the new master first. Only then is the host `changed`.
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
 import { short, StepFailure, type HostRun } from '../run/host-run.js';
 import { pause } from '../run/abort.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
 import { checkMaster } from './master-check.js';
+import { awaitMainPid } from '../run/systemd-probe.js';
 
 export const DEFAULT_SETTLE = '1s';
 const PERIOD_MS = 250;
@@ -27,8 +28,9 @@ export function settleMs(spec: WaitStep): number {
 
 /** Watches the new master; '' when there is nothing to watch, a summary when it held, a StepFailure when it did not. */
 export async function watchNewMaster(run: HostRun, spec: WaitStep): Promise<string> {
+  const adopted = await systemdAdopted(run);
   const ms = settleMs(spec);
-  if (ms <= 0) return '';
+  if (ms <= 0) return adopted;
   const abort = run.abort;
   const until = Date.now() + ms;
   let rounds = 0;
@@ -51,7 +53,26 @@ export async function watchNewMaster(run: HostRun, spec: WaitStep): Promise<stri
       throw new StepFailure(`the new master did not hold after the old master exited: GET ${check.url}: ${(err as Error).message}`);
     }
   }
-  return `new master ${run.state.newPid ?? ''} held for ${settleOf(spec)}${http.length ? ` and answered ${http.length} HTTP check(s)` : ''}`.replace('  ', ' ');
+  return `new master ${run.state.newPid ?? ''} held for ${settleOf(spec)}${http.length ? ` and answered ${http.length} HTTP check(s)` : ''}${adopted ? `; ${adopted}` : ''}`.replace('  ', ' ');
+}
+
+// systemd re-reads PIDFile when the old master exits and adopts the new one
+// (≤0.3 s seen); a unit that lost it stops, and its ExecStop kills the new
+// master some 70 ms later. Checked first, at once: a `changed` host must be
+// one systemd still runs. '' when no systemd service runs nginx.
+async function systemdAdopted(run: HostRun): Promise<string> {
+  const ref = run.state.systemd;
+  const newPid = run.state.newPid;
+  if (!ref) return '';
+  if (newPid === undefined) throw new StepFailure(`systemd unit ${ref.unit}: the new master's pid is not known, so whether systemd tracks it cannot be checked`);
+  let r: Awaited<ReturnType<typeof awaitMainPid>>;
+  try {
+    r = await awaitMainPid(run.t, ref, newPid, run.state.oldPid);
+  } catch (err) {
+    throw new StepFailure(`after the old master exited: ${(err as Error).message}`);
+  }
+  if (r.check.state !== 'ok') throw new StepFailure(`the new master did not hold after the old master exited: ${r.check.reason}`);
+  return `systemd unit ${ref.unit} tracks it (MainPID ${newPid}, active, ${r.ms}ms after the old master exited)`;
 }
 
 async function masterHolds(run: HostRun): Promise<string> {

@@ -37,7 +37,7 @@ export function* signal(run: HostRun, step: Step): StepGen {
   // written to either, so they need no second read.
   yield change({
     description: `send ${send} to ${to === 'old-master' ? oldMasterText(run) : `the ${to.replace('-', ' ')}${target === undefined ? '' : ` (pid ${target})`}`}`,
-    command: { script: 'SIGNAL_SCRIPT (nginx/scripts.ts)', args: [send, String(target ?? '?')] },
+    command: { script: 'src/remote/signal.sh', args: [send, String(target ?? '?')] },
     phase: PHASE_AFTER[`${send}/${to}`],
     run: async (t) => {
       if (target === undefined) throw new StepFailure(`cannot tell which process is the ${to}`);

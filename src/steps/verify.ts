@@ -19,7 +19,7 @@ export function* verify(run: HostRun, spec: VerifyStep): StepGen {
   ].filter(Boolean);
   return (yield wait<string>({
     description: `check that ${wants.join(', and ')}${retries ? ` (${retries} retries, ${spec.interval ?? '1s'} apart)` : ''}`,
-    command: { script: 'MASTER_CHECK (steps/master-check.ts), then HTTP over direct-tcpip', args: [run.host.nginx.pid_file, ...(spec.http ?? []).map((h) => h.url)] },
+    command: { script: 'src/remote/master-check.sh, then HTTP over direct-tcpip', args: [run.host.nginx.pid_file, ...(spec.http ?? []).map((h) => h.url)] },
     run: async (_t, stop) => {
       let last = '';
       for (let attempt = 0; attempt <= retries; attempt++) {

@@ -50,7 +50,7 @@ export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): S
   // it): the host is rolled back at once; the loop on the host only reads.
   const r: WaitResult = yield wait<WaitResult>({
     description: `wait up to ${timeout} until ${what}`,
-    command: { script: 'WAIT_SCRIPT (nginx/scripts.ts)', args: waitScriptArgs(args) },
+    command: { script: 'src/remote/wait.sh', args: waitScriptArgs(args) },
     run: (t) => {
       const ahead = run.ahead?.step === run.step ? run.ahead.result : undefined;
       run.ahead = undefined;
@@ -65,10 +65,10 @@ export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): S
   if (spec.until === 'new-master-ready' && r.newMasterPid) state.newPid = r.newMasterPid;
   if (spec.until === 'old-master-exited') {
     state.phase = 'done';
-    if (settleMs(spec) > 0) {
+    if (settleMs(spec) > 0 || state.systemd) {
       // an interrupt ends this watch early (the upgrade is complete), it does not fail the host
       const settled: string = yield wait({
-        description: `watch the new master for ${settleOf(spec)}: still the master in ${run.host.nginx.pid_file}, alive, with workers, answering the verify steps' HTTP checks`,
+        description: `${state.systemd ? `check within 2s that systemd unit ${state.systemd.unit} tracks the new master (MainPID) and is active, then ` : ''}watch the new master for ${settleOf(spec)}: still the master in ${run.host.nginx.pid_file}, alive, with workers, answering the verify steps' HTTP checks`,
         run: () => watchNewMaster(run, spec),
         planned: '',
         interruptible: false,

@@ -58,7 +58,7 @@ describe('hotswap plan --offline', () => {
   });
 
   it('previews every shipped example, wherever it is run from', async () => {
-    for (const f of ['playbooks/hot-upgrade.yaml', 'examples/fleet/fleet.yaml', 'examples/inventory/upgrade.yaml', 'examples/lab/fleet.yaml']) {
+    for (const f of ['playbooks/hot-upgrade.yaml', 'examples/fleet/fleet.yaml', 'examples/inventory/upgrade.yaml', 'examples/lab/fleet.yaml', 'examples/debian/fleet.yaml', 'examples/prefix/fleet.yaml']) {
       const r = await runCli(['plan', f, '--offline']);
       expect(r.code, `${f}: ${r.stderr}`).to.equal(0);
       expect(r.stdout).to.match(/^plan: /);

@@ -15,7 +15,7 @@ describe('hotswap validate (CLI)', () => {
   });
 
   it('validates the canonical playbook and the examples', async () => {
-    for (const f of ['playbooks/hot-upgrade.yaml', 'examples/fleet/fleet.yaml', 'examples/inventory/upgrade.yaml', 'examples/lab/fleet.yaml']) {
+    for (const f of ['playbooks/hot-upgrade.yaml', 'examples/fleet/fleet.yaml', 'examples/inventory/upgrade.yaml', 'examples/lab/fleet.yaml', 'examples/debian/fleet.yaml', 'examples/prefix/fleet.yaml']) {
       const r = await runCli(['validate', f]);
       expect(r.code, `${f}: ${r.stderr}`).to.equal(0);
     }
@@ -26,8 +26,8 @@ describe('hotswap validate (CLI)', () => {
     const r = await runCli(['validate', file]);
     expect(r.code).to.equal(2);
     expect(r.stderr.split('\n').filter(Boolean)).to.deep.equal([
-      `${file}:5:1: nginx: missing required key "prefix"`,
       `${file}:6:3: nginx: unknown key "prefx" (did you mean "prefix"?)`,
+      `${file}:6:3: nginx: give nginx.prefix (a hand-built nginx, e.g. /usr/local/nginx) or nginx.binary (a packaged one, e.g. /usr/sbin/nginx: its other paths are read from the host)`,
       `${file}:12:13: steps[4].signal: expected one of "USR2", "WINCH", "QUIT", "HUP", "TERM", got the string "WINCHH"`,
       '3 problems found',
     ]);

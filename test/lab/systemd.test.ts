@@ -22,7 +22,16 @@ async function sh(h: SystemdHost, argv: string[]): Promise<string> {
 const unit = async (h: SystemdHost): Promise<UnitFacts> => parseSystemctlShow(await sh(h, systemctlShowArgv('nginx.service')));
 const pidFile = async (h: SystemdHost) => Number((await sh(h, ['cat', '/run/nginx.pid'])).trim());
 const sha = async (h: SystemdHost, path: string) => (await sh(h, ['sha256sum', path])).split(' ')[0];
-const backups = async (h: SystemdHost) => (await sh(h, ['ls', '/usr/sbin'])).split('\n').filter((f) => f.endsWith('.bak'));
+// beside the binary, or (a package-owned binary) under /var/backups/hotswap
+const BACKUP_DIRS = ['/usr/sbin', '/var/backups/hotswap/usr/sbin'];
+const backups = async (h: SystemdHost) => {
+  const found: string[] = [];
+  for (const d of BACKUP_DIRS) {
+    const r = await h.ssh(['ls', '--', d]);
+    if (r.code === 0) found.push(...r.stdout.split('\n').filter((f) => f.endsWith('.bak')).map((f) => `${d}/${f}`));
+  }
+  return found;
+};
 const healthz = (h: SystemdHost) => fetch(`http://127.0.0.1:${h.httpPort}/healthz`).then((r) => r.status, () => 0);
 
 /** systemd adopts the new master ≤0.3 s after the old one exits: poll briefly. */
@@ -35,8 +44,8 @@ async function settled(h: SystemdHost, master: number): Promise<UnitFacts> {
   return u;
 }
 
-/** A playbook in Debian's layout for one systemd lab host. */
-function playbook(h: SystemdHost): string {
+/** A playbook in Debian's layout for one systemd lab host; `binaryOnly`: it names only the binary (the rest is read from the host). */
+function playbook(h: SystemdHost, binaryOnly = false): string {
   return `version: 1
 name: systemd lab upgrade
 vars:
@@ -49,11 +58,11 @@ ssh:
   known_hosts: ${JSON.stringify(h.knownHostsFile)}
   host_key_checking: strict
 nginx:
-  prefix: /usr/share/nginx
+${binaryOnly ? '  binary: /usr/sbin/nginx' : `  prefix: /usr/share/nginx
   binary: /usr/sbin/nginx
   pid_file: /run/nginx.pid
   conf: /etc/nginx/nginx.conf
-  error_log: /var/log/nginx/error.log
+  error_log: /var/log/nginx/error.log`}
 steps:
 ${CANONICAL_STEPS}`;
 }
@@ -135,11 +144,66 @@ describe('systemd lab: Debian 12 nginx.service under a real systemd', function (
       expect((await host.ssh(['systemctl', 'reload', 'nginx.service'])).code).to.equal(0);
       expect((await unit(host)).mainPid).to.equal(master);
     });
+
+    it('a playbook naming only the binary: plan shows where each path came from; apply ends with MainPID on the new master, active', async () => {
+      const host = h!;
+      const file = join(dir, 'binary-only.yaml');
+      await writeFile(file, playbook(host, true));
+      const v = await runCli(['validate', file]);
+      expect(v.code, v.stderr).to.equal(0);
+      expect(v.stdout).to.match(/read from each host at plan\/apply time/);
+      const p = await runCli(['plan', file], { timeoutMs: 120_000 });
+      expect(p.code, `${p.stdout}\n${p.stderr}`).to.equal(0);
+      expect(p.stdout).to.match(/pid_file \/run\/nginx\.pid \(pid directive in \/etc\/nginx\/nginx\.conf:\d+\)/);
+      expect(p.stdout).to.match(/conf \/etc\/nginx\/nginx\.conf \(nginx -V --conf-path\)/);
+      expect(p.stdout).to.match(/error_log \/var\/log\/nginx\/error\.log \(error_log directive in \/etc\/nginx\/nginx\.conf:\d+\)/);
+      const before = await unit(host);
+      const r = await runCli(['apply', file, '--yes'], { timeoutMs: 180_000 });
+      expect(r.code, `${r.stdout}\n${r.stderr}`).to.equal(0);
+      expect(`${r.stdout}\n${r.stderr}`).to.match(/systemd unit nginx\.service tracks it \(MainPID \d+, active/);
+      const master = await pidFile(host);
+      expect(master).not.to.equal(before.mainPid);
+      const after = await unit(host); // checked by hotswap already: no settling here
+      expect(after.mainPid, 'systemd MainPID').to.equal(master);
+      expect(after.activeState).to.equal('active');
+      expect(await sha(host, `/proc/${master}/exe`)).to.equal(host.builds.new.sha256);
+      expect(await healthz(host)).to.equal(200);
+    });
+
+    it('status shows the unit, its MainPID and state, and that MainPID is the master', async () => {
+      const host = h!;
+      const r = await runCli(['status', join(dir, 'binary-only.yaml')], { timeoutMs: 60_000 });
+      expect(r.code, r.stderr).to.equal(0);
+      const master = await pidFile(host);
+      expect(r.stdout).to.include(`systemd: nginx.service active (running), MainPID ${master} (the master)`);
+    });
+
+    it('nginx down under systemd: status says how to start the unit; rollback restores the old file and starts the unit (a cold start, said first), exit 1', async () => {
+      const host = h!;
+      await sh(host, ['systemctl', 'kill', '-s', 'KILL', 'nginx.service']);
+      for (let i = 0; i < 50 && (await unit(host)).activeState === 'active'; i++) await sleep(100);
+      expect(await healthz(host)).to.equal(0);
+      const file = join(dir, 'binary-only.yaml');
+      const s = await runCli(['status', file], { timeoutMs: 60_000 });
+      expect(s.stdout).to.match(/NO nginx master running; systemd unit nginx\.service is (failed|inactive): start nginx with `systemctl start nginx\.service`/);
+      const r = await runCli(['rollback', file, '--yes'], { timeoutMs: 180_000 });
+      const out = `${r.stdout}\n${r.stderr}`;
+      expect(r.code, out).to.equal(1);
+      const said = r.stderr.indexOf('A cold start is the only way back to serving');
+      expect(said, out).to.be.greaterThan(-1);
+      expect(r.stderr.indexOf('failed:'), 'said before the result').to.be.greaterThan(said);
+      expect(out).to.match(/connections .*dropped/);
+      const master = await pidFile(host);
+      const after = await unit(host);
+      expect(after).to.include({ activeState: 'active', mainPid: master });
+      expect(await sha(host, `/proc/${master}/exe`)).to.equal(host.builds.old.sha256);
+      expect(await sha(host, '/usr/sbin/nginx')).to.equal(host.builds.old.sha256);
+      expect(await healthz(host)).to.equal(200);
+    });
   });
 
-  // EXPECTED TO FAIL until the systemd pre-flight (src/nginx/systemd.ts) is wired
-  // into `apply`: today hotswap upgrades and exits 0, systemd stops the unit at the
-  // QUIT and its ExecStop kills the new master (test/fixtures/systemd/reloaded-*).
+  // Without the pre-flight, hotswap upgraded and exited 0, systemd stopped the unit at
+  // the QUIT and its ExecStop killed the new master (test/fixtures/systemd/reloaded-*).
   describe('a unit whose drop-in empties PIDFile (added while nginx runs, then daemon-reload)', () => {
     let h: SystemdHost | undefined;
     before(async () => {
@@ -171,5 +235,38 @@ describe('systemd lab: Debian 12 nginx.service under a real systemd', function (
       expect(out).to.match(/PIDFile/);
       expect(out).to.match(/PIDFile=\/run\/nginx\.pid/); // the fix: the drop-in line to write
     });
+  });
+});
+
+describe('systemd lab: a unit whose PIDFile names another file than nginx writes', function () {
+  this.timeout(600_000);
+  let dir: string;
+  let h: SystemdHost | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'hotswap-systemd-'));
+    h = await startSystemdHost({ dir: join(dir, 'otherpid') });
+    await h.dropIn('nginx.service', '[Service]\nPIDFile=/run/nginx-other.pid\n');
+  });
+  after(async () => {
+    await h?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('hotswap apply (naming only the binary) refuses (exit 4) before anything changes: systemd would lose nginx at the QUIT', async () => {
+    const host = h!;
+    const before = await unit(host);
+    expect(before.pidFile).to.equal('/run/nginx-other.pid');
+    const file = join(dir, 'otherpid.yaml');
+    await writeFile(file, playbook(host, true));
+    const r = await runCli(['apply', file, '--yes'], { timeoutMs: 180_000 });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.code, out).to.equal(4);
+    expect(out).to.match(/nginx\.service .*PIDFile=\/run\/nginx-other\.pid, but nginx writes its pid to \/run\/nginx\.pid/);
+    expect(out).to.match(/PIDFile=\/run\/nginx\.pid/);
+    const after = await unit(host);
+    expect(after).to.include({ activeState: 'active', mainPid: before.mainPid });
+    expect(await sha(host, '/usr/sbin/nginx')).to.equal(host.builds.old.sha256);
+    expect(await backups(host)).to.deep.equal([]);
+    expect(await healthz(host)).to.equal(200);
   });
 });

@@ -9,7 +9,7 @@ describe('playbook schema', () => {
   it('points at a misspelt key with a suggestion', () => {
     expect(problemsOf(VALID.replace('  prefix:', '  prefx:'))).to.deep.equal([
       '6:3: nginx: unknown key "prefx" (did you mean "prefix"?)',
-      '5:1: nginx: missing required key "prefix"',
+      '6:3: nginx: give nginx.prefix (a hand-built nginx, e.g. /usr/local/nginx) or nginx.binary (a packaged one, e.g. /usr/sbin/nginx: its other paths are read from the host)',
     ].sort(byPos));
   });
 

@@ -90,7 +90,7 @@ describe('hotswap plan on real nginx over SSH', function () {
     expect(apply.code, apply.stderr).to.equal(0);
     const applied = JSON.parse(readFileSync(report, 'utf8')).hosts[0].steps.map((s: { actions: { description: string }[] }) => s.actions.map((a) => normalize(a.description)));
     expect(applied).to.deep.equal(planned);
-    expect(planned.flat()).to.have.length(12); // backup; upload, check, rename; 3 signals, 3 waits; verify; the watch of the new master
+    expect(planned.flat()).to.have.length(13); // who owns the binary, backup; upload, check, rename; 3 signals, 3 waits; verify; the watch of the new master
   });
 
   it('prints a Markdown plan for a change ticket and a JSON document', async () => {

@@ -66,7 +66,7 @@ describe('steps as actions, from captured facts (no host)', () => {
     {
       name: 'backup',
       step: { backup: { keep: 2 } },
-      expect: [{ kind: 'change', description: `copy ${bin} to ${bin}.20261121T120000Z.bak and verify its sha256 ${OLD_SHA.slice(0, 12)}; keep the newest 2 backups named nginx.<UTC time>.bak in ${bin.replace(/\/nginx$/, '')}`, args: [bin, `${bin}.20261121T120000Z.bak`, OLD_SHA, bin.replace(/\/nginx$/, ''), 'nginx', '2'] }],
+      expect: [{ kind: 'check', description: `read which package owns ${bin}: dpkg -S (rpm -qf where dpkg is missing)`, args: ['--', bin] }, { kind: 'change', description: `copy ${bin} to ${bin}.20261121T120000Z.bak and verify its sha256 ${OLD_SHA.slice(0, 12)}; keep the newest 2 backups named nginx.<UTC time>.bak in ${bin.replace(/\/nginx$/, '')}`, args: [bin, `${bin}.20261121T120000Z.bak`, OLD_SHA, bin.replace(/\/nginx$/, ''), 'nginx', '2'] }],
       summary: /\.bak$/,
     },
     {
