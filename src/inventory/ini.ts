@@ -2,6 +2,8 @@ import { InventoryError } from './errors.js';
 import { InventoryBuilder } from './model.js';
 import { expandHostEntry } from './ranges.js';
 
+const MAX_LINE = 64 * 1024;
+const MAX_ERRORS = 1000;
 const LOOKS_LIKE_SECTION = /^\[[^\]]*\]\s*(?:[#;].*)?$/;
 const SECTION = /^\[([^:\]\s]+)(?::(\w+))?\]\s*(?:[#;].*)?$/;
 const GROUP_NAME = /^([^:\]\s]+)\s*(?:[#;].*)?$/;
@@ -20,12 +22,18 @@ export function parseIni(text: string, file: string): { builder: InventoryBuilde
   let group = 'ungrouped';
   let kind: Kind = 'hosts';
 
+  let tooMany: string | undefined;
   text.split(/\r?\n/).forEach((raw, i) => {
+    // past this, the rest of the file would only add to a list nobody reads
+    if (errors.length > MAX_ERRORS || tooMany) return;
+    if (errors.length === MAX_ERRORS) return void errors.push(new InventoryError(file, `stopped reading here: more than ${MAX_ERRORS} problems`, i + 1, 1));
     const line = i + 1;
     const body = raw.trim();
     const indent = raw.length - raw.trimStart().length;
     const fail = (reason: string, col = 1) => void errors.push(new InventoryError(file, reason, line, indent + col));
     if (!body || body[0] === '#' || body[0] === ';') return;
+    // host names are short: a line of megabytes is not an inventory (and backtracks in the range parser)
+    if (raw.length > MAX_LINE) return fail(`line is ${raw.length} characters long; an inventory line may hold at most ${MAX_LINE}`);
 
     if (LOOKS_LIKE_SECTION.test(body)) {
       const m = SECTION.exec(body);
@@ -60,6 +68,8 @@ export function parseIni(text: string, file: string): { builder: InventoryBuilde
         if (eq > 0) vars[t.text.slice(0, eq)] = typeValue(t.text.slice(eq + 1));
         else fail(`expected key=value after the host name, got: ${t.text}`, t.col);
       }
+      tooMany = b.roomFor(entry.names.length);
+      if (tooMany) return fail(tooMany, first.col);
       for (const name of entry.names) b.addHost(name, group, vars);
     } else if (kind === 'vars') {
       const eq = body.indexOf('=');

@@ -65,6 +65,8 @@ export function loadInventory(file: string): Inventory {
 
   const warnings: string[] = [];
   const parents = b.parents();
+  const tooDeep = nestingProblem(b, parents);
+  if (tooDeep) throw new InventoryErrors([new InventoryError(file, tooDeep)]);
   const order = groupOrder(b, parents, file, errors);
   const groupVars = varsDir(join(dirname(file), 'group_vars'), errors, warnings);
   const hostVars = varsDir(join(dirname(file), 'host_vars'), errors, warnings);
@@ -134,6 +136,30 @@ function isYaml(file: string, text: string): boolean {
   if (ext === '.ini') return false;
   const first = text.split(/\r?\n/).map((l) => l.trim()).find((l) => l && l[0] !== '#' && l[0] !== ';');
   return first !== undefined && (/^(---|%|\{)/.test(first) || /^[^\s=#;[\]]+:(\s|$)/.test(first));
+}
+
+// Real inventories nest groups a few levels deep; the group order and vars
+// layers below walk every level, recursively, for every host.
+const MAX_GROUP_DEPTH = 50;
+
+/** Why the groups are nested too deep to be used, or undefined. Iterative, in topological order. */
+function nestingProblem(b: InventoryBuilder, parents: Map<string, string[]>): string | undefined {
+  const waiting = new Map([...b.groups.keys()].map((g) => [g, parents.get(g)?.length ?? 0]));
+  const depth = new Map<string, number>();
+  const ready = [...waiting].filter(([, n]) => n === 0).map(([g]) => g);
+  for (const g of ready) depth.set(g, 0);
+  while (ready.length) {
+    const g = ready.pop()!;
+    const d = depth.get(g)!;
+    if (d > MAX_GROUP_DEPTH) return `group "${g}" is nested more than ${MAX_GROUP_DEPTH} levels below "all"; hotswap reads at most that many`;
+    for (const c of b.groups.get(g)!.children) {
+      depth.set(c, Math.max(depth.get(c) ?? 0, d + 1));
+      const left = waiting.get(c)! - 1;
+      waiting.set(c, left);
+      if (left === 0) ready.push(c);
+    }
+  }
+  return undefined;
 }
 
 /** Ansible's sort_groups: (depth, ansible_group_priority, name). */

@@ -30,7 +30,9 @@ export function compileLinear(source: string): LinearRegExp {
   try {
     new RegExp(source); // JavaScript's own syntax errors, in its own words
   } catch (e) {
-    throw new RegexError((e as Error).message.replace(/^Invalid regular expression: /, ''));
+    // "Invalid regular expression: /SOURCE/flags: reason": the reason alone (the source may be 10 000 characters)
+    const message = (e as Error).message;
+    throw new RegexError(message.startsWith('Invalid regular expression: /') ? message.slice(message.lastIndexOf(': ') + 2) : message);
   }
   const parser = new Parser(source);
   const ast = parser.alternation();

@@ -8,6 +8,10 @@ export interface ParsedGroup {
   vars: Record<string, unknown>;
 }
 
+// Far beyond any fleet one playbook upgrades; past it, checking every host
+// (vars, connection, paths) takes seconds, and ranges make such files easy to write.
+export const MAX_INVENTORY_HOSTS = 20_000;
+
 // Built up while a file is read; `finish()` applies Ansible's implicit rules.
 export class InventoryBuilder {
   /** host -> its own vars from the file, in inventory order */
@@ -25,6 +29,12 @@ export class InventoryBuilder {
     return g;
   }
 
+  /** Why `count` more hosts cannot be added (the inventory would pass MAX_INVENTORY_HOSTS), or undefined. */
+  roomFor(count: number): string | undefined {
+    if (this.hosts.size + count <= MAX_INVENTORY_HOSTS) return undefined;
+    return `the inventory holds more than ${MAX_INVENTORY_HOSTS} hosts (ranges included); hotswap takes at most that many`;
+  }
+
   addHost(name: string, group: string, vars: Record<string, unknown>): void {
     this.hosts.set(name, Object.assign(this.hosts.get(name) ?? {}, vars));
     this.group(group).hosts.add(name);
@@ -33,7 +43,7 @@ export class InventoryBuilder {
   /** Adds the edge, or returns why it would make a cycle. */
   addChild(parent: string, child: string): string | undefined {
     if (child === 'all') return `group "all" cannot be a child of "${parent}"`;
-    const path = this.pathDown(child, parent, new Set());
+    const path = this.pathDown(child, parent);
     if (path) return `making "${child}" a child of "${parent}" creates a cycle: ${[parent, ...path].join(' > ')}`;
     this.group(child);
     this.group(parent).children.add(child);
@@ -59,13 +69,22 @@ export class InventoryBuilder {
     return parents;
   }
 
-  private pathDown(from: string, to: string, seen: Set<string>): string[] | undefined {
-    if (from === to) return [to];
-    if (seen.has(from)) return undefined;
-    seen.add(from);
-    for (const c of this.groups.get(from)?.children ?? []) {
-      const rest = this.pathDown(c, to, seen);
-      if (rest) return [from, ...rest];
+  // The same path a recursive depth-first walk finds, without recursion: a
+  // chain of thousands of groups must not exhaust the stack.
+  private pathDown(from: string, to: string): string[] | undefined {
+    const cameFrom = new Map<string, string | null>();
+    const stack: [string, string | null][] = [[from, null]];
+    while (stack.length) {
+      const [g, parent] = stack.pop()!;
+      if (cameFrom.has(g)) continue;
+      cameFrom.set(g, parent);
+      if (g === to) {
+        const path: string[] = [];
+        for (let at: string | null = g; at !== null; at = cameFrom.get(at)!) path.unshift(at);
+        return path;
+      }
+      const children = [...(this.groups.get(g)?.children ?? [])];
+      for (let i = children.length - 1; i >= 0; i--) if (!cameFrom.has(children[i]!)) stack.push([children[i]!, g]);
     }
     return undefined;
   }

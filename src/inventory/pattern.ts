@@ -51,6 +51,12 @@ export function selectHosts(pattern: string, universe: HostUniverse): Selection 
   return { hosts: universe.hosts.filter((h) => selected.has(h)), unmatched };
 }
 
+/** Terms (or a whole pattern) for a message: each cut short, at most ten, so a 10 000-character pattern stays one short line. */
+export function termsText(terms: readonly string[]): string {
+  const shown = terms.slice(0, 10).map((t) => (t.length > 60 ? `${t.slice(0, 60)}...` : t));
+  return terms.length > 10 ? `${shown.join(', ')} and ${terms.length - 10} more` : shown.join(', ');
+}
+
 function splitPattern(pattern: string): string[] {
   const p = pattern.trim();
   const isIPv6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/.test(p) && (p.includes('::') || p.split(':').length === 8);
@@ -77,7 +83,7 @@ function compile(source: string, term: string): LinearRegExp {
     return compileLinear(source);
   } catch (e) {
     if (!(e instanceof RegexError)) throw e;
-    throw new PatternError(`host pattern ${JSON.stringify(term)} is not a valid regular expression: ${e.message}`);
+    throw new PatternError(`host pattern ${JSON.stringify(termsText([term]))} is not a valid regular expression: ${e.message}`);
   }
 }
 

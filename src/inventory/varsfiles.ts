@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { InventoryError } from './errors.js';
 import { readSource } from './source.js';
@@ -22,7 +22,8 @@ export function varsDir(dir: string, errors: InventoryError[], warnings: string[
       return read();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') errors.push(new InventoryError(path, `cannot be listed (${code})`));
+      if (code === 'ETOOMANY') errors.push(new InventoryError(path, (e as Error).message));
+      else if (code !== 'ENOENT' && code !== 'ENOTDIR') errors.push(new InventoryError(path, `cannot be listed (${code})`));
       return [];
     }
   };
@@ -35,16 +36,31 @@ export function varsDir(dir: string, errors: InventoryError[], warnings: string[
   };
 }
 
-function filesIn(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .filter((n) => !n.startsWith('.') && !n.endsWith('~'))
-    .flatMap((n) => {
+// A vars directory holds a handful of files; a symlink back up the tree (or
+// two, which doubles the walk at every level) must end, not hang.
+const MAX_VARS_FILES = 1000;
+
+function filesIn(top: string): string[] {
+  const seen = new Set<string>();
+  const found: string[] = [];
+  const walk = (dir: string) => {
+    const real = realpathSync(dir);
+    if (seen.has(real)) return;
+    seen.add(real);
+    for (const n of readdirSync(dir).sort()) {
+      if (n.startsWith('.') || n.endsWith('~')) continue;
       const path = join(dir, n);
       const ext = extname(n);
-      if (isDir(path)) return ext ? [] : filesIn(path);
-      return !ext || EXTENSIONS.includes(ext) ? [path] : [];
-    });
+      if (isDir(path)) {
+        if (!ext) walk(path);
+      } else if (!ext || EXTENSIONS.includes(ext)) {
+        if (found.length >= MAX_VARS_FILES) throw Object.assign(new Error(`holds more than ${MAX_VARS_FILES} vars files`), { code: 'ETOOMANY' });
+        found.push(path);
+      }
+    }
+  };
+  walk(top);
+  return found;
 }
 
 function isDir(path: string): boolean {

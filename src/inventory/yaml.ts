@@ -1,5 +1,6 @@
 import { isAlias, isMap, isScalar, LineCounter, parseDocument, visit, type Node, type ScalarTag } from 'yaml';
 import { InventoryError } from './errors.js';
+import { isCircular } from '../playbook/yaml.js';
 import { InventoryBuilder } from './model.js';
 import { expandHostEntry } from './ranges.js';
 
@@ -11,6 +12,7 @@ const TAGS: ScalarTag[] = [
   { tag: '!vault', resolve: (s) => ({ __ansible_vault: s }) },
   { tag: '!unsafe', resolve: (s) => s },
 ];
+const MAX_ERRORS = 1000;
 const SECTIONS = new Set(['hosts', 'vars', 'children']);
 
 // A parsed YAML file and a way to point at any of its nodes by path.
@@ -33,6 +35,9 @@ export function readYaml(text: string, file: string): YamlFile | InventoryError[
   };
   const problems = doc.errors.map((e) => new InventoryError(file, e.message.split('\n')[0]!, ...at(e.pos[0])));
   visit(doc, {
+    Alias(_, alias) {
+      if (isCircular(doc, alias)) problems.push(new InventoryError(file, `alias *${alias.source.slice(0, 64)} is inside the node it names: a value cannot contain itself`, ...at(alias.range?.[0])));
+    },
     Map(_, map) {
       const seen = new Set<string>();
       for (const { key } of map.items) {
@@ -48,7 +53,9 @@ export function readYaml(text: string, file: string): YamlFile | InventoryError[
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIASES, mapAsMap: true });
   } catch (e) {
-    return [new InventoryError(file, `${(e as Error).message}: too many aliases`)];
+    const message = (e as Error).message;
+    const why = /alias/i.test(message) ? `too many YAML alias expansions (over ${MAX_ALIASES}): refusing a possible alias bomb` : message.split('\n')[0]!;
+    return [new InventoryError(file, why, 1, 1)];
   }
   const deref = (n: unknown) => (isAlias(n) ? n.resolve(doc) : n);
   const error = (reason: string, path: readonly string[] = [], atKey = false) => {
@@ -79,7 +86,10 @@ export function parseYamlInventory(text: string, file: string): { builder: Inven
   const y = readYaml(text, file);
   if (Array.isArray(y)) return { builder: b, errors: y };
   const errors: InventoryError[] = [];
+  let full = false;
   const attempt = (fn: () => void) => {
+    // past this, the rest would only add to a list nobody reads (and each error is looked up in the file)
+    if (errors.length >= MAX_ERRORS || full) return;
     try {
       fn();
     } catch (e) {
@@ -121,6 +131,9 @@ export function parseYamlInventory(text: string, file: string): { builder: Inven
     }
     const vars = plain(value ?? new Map());
     if (typeof vars !== 'object' || Array.isArray(vars)) throw y.error(`vars of host "${entry}" must be a mapping, got ${JSON.stringify(vars)}`, path);
+    const why = b.roomFor(parsed.names.length);
+    full = why !== undefined;
+    if (why) throw y.error(why, path, true);
     const port = parsed.port ? { ansible_port: parsed.port } : {};
     for (const name of parsed.names) b.addHost(name, groupName, { ...port, ...vars });
   };

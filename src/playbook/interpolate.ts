@@ -49,6 +49,9 @@ export function scope(vars: Record<string, string>, parent?: Scope): Scope {
 // just because every JavaScript object has one.
 const own = (o: object, name: string) => Object.prototype.hasOwnProperty.call(o, name);
 
+// a name of any length is allowed; in a message it is cut, so the message stays one short line
+const clip = (name: string) => (name.length > 64 ? `${name.slice(0, 64)}...` : name);
+
 /** Resolves vars that refer to other vars; a cycle, an unknown name or an oversized value is an issue. */
 export function resolveVars(vars: Vars, issues: (name: string, message: string) => void, budget: Budget = newBudget(), parent?: Scope): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
@@ -61,12 +64,12 @@ export function resolveVars(vars: Vars, issues: (name: string, message: string) 
     const raw = vars[name];
     if (typeof raw !== 'string') return (out[name] = String(raw));
     if (visiting.has(name)) {
-      issues(name, `variable "${name}" refers to itself through {{ }}`);
+      issues(name, `variable "${clip(name)}" refers to itself through {{ }}`);
       return '';
     }
     // a chain of thousands of vars, each naming the next, would exhaust the stack
     if (visiting.size >= MAX_DEPTH) {
-      issues(name, `variable "${name}" is reached through more than ${MAX_DEPTH} other variables`);
+      issues(name, `variable "${clip(name)}" is reached through more than ${MAX_DEPTH} other variables`);
       return '';
     }
     visiting.add(name);
@@ -91,7 +94,7 @@ export function substitute(s: string, lookup: (name: string) => string | undefin
     if (name === undefined) issue(`unsupported expression ${JSON.stringify(m[0].slice(0, 80))}: only {{ name }} is allowed`);
     else if ((v = lookup(name)) === undefined) {
       const guess = closest(name, known());
-      issue(`undefined variable {{ ${name} }}${guess ? ` (did you mean {{ ${guess} }}?)` : ''}`);
+      issue(`undefined variable {{ ${clip(name)} }}${guess ? ` (did you mean {{ ${guess} }}?)` : ''}`);
     }
     out += v ?? m[0];
     if (out.length > MAX_EXPANDED) return tooLong(issue);

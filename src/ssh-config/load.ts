@@ -27,15 +27,30 @@ export interface LoadedConfig {
 }
 
 const MAX_DEPTH = 16; // OpenSSH's READCONF_MAX_DEPTH
+// Not limits of OpenSSH, which would hang too: a config that includes itself
+// through a glob reads (files per glob)^16 files, and /dev/zero never ends.
+const MAX_FILES = 1000;
+const MAX_BYTES = 4 * 1024 * 1024;
+
+// Why: only a regular file of sane size is read: a FIFO would block forever, /dev/zero never ends.
+function readConfigText(file: string): string {
+  const st = statSync(file);
+  if (st.isDirectory()) throw new Error('is a directory');
+  if (!st.isFile()) throw new Error('is not a regular file');
+  if (st.size > MAX_BYTES) throw new Error(`is ${(st.size / 1048576).toFixed(1)} MiB; the limit is ${MAX_BYTES / 1048576} MiB`);
+  return readFileSync(file, 'utf8');
+}
 
 // Why: which Include'd lines apply depends on the host, but a broken file must
 // fail the run before any host is touched, so every file is read up front.
 export function loadSshConfig(sources: readonly ConfigSource[], home = homedir(), penv: ParseEnv = defaultParseEnv()): LoadedConfig {
+  const budget = { files: 0 };
   const read = (file: string, src: ConfigSource, required: boolean, depth: number, from?: { file: string; line: number }): LoadedFile | null => {
     const includeBase = src.includeBase;
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      if (++budget.files > MAX_FILES) throw new Error(`more than ${MAX_FILES} files in all through Include; hotswap reads at most that many`);
+      text = readConfigText(file);
       if (src.checkPerm || from) checkPerm(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -53,7 +68,7 @@ export function loadSshConfig(sources: readonly ConfigSource[], home = homedir()
           if (p.startsWith('~') && src.user === false) throw new SshConfigError(file, item.line, `bad include path ${p}`);
           const path = expandTilde(p, home);
           const abs = isAbsolute(path) ? path : join(includeBase, path);
-          for (const f of expandGlob(abs)) {
+          for (const f of expandGlob(abs, MAX_FILES + 1 - budget.files)) {
             const loaded = read(f, src, false, depth + 1, item);
             if (loaded) files.push(loaded);
           }

@@ -1,6 +1,8 @@
 // validate on hostile input, through the compiled CLI as an operator runs it:
 // exit 2, FILE:LINE:COL, a few lines, no stack, no Node warning, no hang.
 import { expect } from 'chai';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './run-cli.js';
 import { VALID, writeTemp } from '../playbook/helpers.js';
@@ -146,5 +148,61 @@ describe('name is optional', () => {
     const plan = await runCli(['plan', file, '--offline']);
     expect(plan.code, plan.stderr).to.equal(0);
     expect(plan.stdout).to.match(/^plan: edge-upgrade\.yaml /);
+  });
+});
+
+describe('hotswap on hostile input: found by a generated sweep over every schema key', () => {
+  it('`steps` that is not a list, or missing: a schema problem, not "internal error: flatMap"', async () => {
+    const head = VALID.slice(0, VALID.indexOf('steps:'));
+    for (const [steps, message] of [
+      ['steps: 0\n', /:7:8: steps: expected a list, got number 0/],
+      ['steps: null\n', /:7:8: steps: expected a list, got nothing/],
+      ['', /:1:1: missing required key "steps"/],
+    ] as const) {
+      const lines = await refused(writeTemp(head + steps));
+      expect(lines[0]).to.match(message);
+    }
+  });
+
+  it('a 5000-character key in a key path: the message stays one short line', async () => {
+    const key = 'k'.repeat(5000);
+    const lines = await refused(writeTemp(VALID.replace('verify: { running_binary: new }', `verify: { http: [{ url: "http://127.0.0.1/", header: { ${key}: 1 } }] }`)));
+    expect(lines[0]).to.match(new RegExp(`steps\\[6\\]\\.verify\\.http\\[0\\]\\.header\\["k{40}\\.\\.\\."\\]: expected a string, got number 1$`));
+    expect(lines[0]!.length).to.be.below(300);
+  });
+
+  it('a value that contains itself (&a [*a]): one problem at the alias, not a hang', async () => {
+    const lines = await refused(writeTemp(VALID.replace('name: test', 'name: &a [1, *a]')), { maxMs: 10_000 });
+    expect(lines[0]).to.match(/:2:14: alias \*a is inside the node it names: a value cannot contain itself$/);
+  });
+
+  it('a 10 000-character host pattern or regex: the message quotes it cut short', async () => {
+    const file = writeTemp(VALID.replace('hosts:\n  - edge-1', 'inventory: hosts.ini\nhosts: "~' + '('.repeat(10_000) + '"'));
+    writeFileSync(join(dirname(file), 'hosts.ini'), 'edge-1\n');
+    const lines = await refused(file);
+    expect(lines[0]).to.match(/:4:8: hosts: host pattern "~\({59}\.\.\." is not a valid regular expression: Unterminated group$/);
+    const many = writeTemp(VALID.replace('hosts:\n  - edge-1', 'inventory: hosts.ini\nhosts: "' + Array.from({ length: 3000 }, (_, i) => `h${i}`).join(',') + '"'));
+    writeFileSync(join(dirname(many), 'hosts.ini'), 'edge-1\n');
+    const more = await refused(many);
+    expect(more[0]).to.match(/hosts: the pattern matches no host for: h0, h1, h2, h3, h4, h5, h6, h7, h8, h9 and 2990 more$/);
+  });
+});
+
+describe('the command line on hostile input', () => {
+  it('--limit with an escape sequence: the warning shows it escaped', async () => {
+    const r = await runCli(['plan', '--offline', writeTemp(VALID), '--limit', 'edge-1,\x1b[2J']);
+    expect(r.code, r.stderr).to.equal(0);
+    expect(r.stderr).to.equal('hotswap: warning: --limit: nothing matches \\x1b[2J\n');
+  });
+
+  it('a 10 000-character unknown option or command: one short line', async () => {
+    const file = writeTemp(VALID);
+    for (const args of [['validate', file, `--${'y'.repeat(10_000)}`], ['x'.repeat(10_000)], ['plan', file, '--offline', `--format=${'z'.repeat(10_000)}`]]) {
+      const r = await runCli(args);
+      expect(r.code, r.stderr).to.equal(2);
+      const lines = r.stderr.split('\n').filter(Boolean);
+      expect(lines).to.have.length(1);
+      expect(lines[0]!.length, lines[0]).to.be.below(300);
+    }
   });
 });
