@@ -1,7 +1,7 @@
 // Signals to an nginx master, checked on the host right before kill: a stale pid
 // file can name any process, and a zombie old master still passes kill -0.
-import type { Transport } from '../transport/transport.js';
-import { runScript } from '../remote/run.js';
+import type { Command, Transport } from '../transport/transport.js';
+import { runCommand, scriptCommand } from '../remote/run.js';
 
 /** Exit codes of src/remote/signal.sh (0 = sent). */
 export const SIGNAL_EXIT = {
@@ -13,8 +13,9 @@ export const SIGNAL_EXIT = {
   killFailed: 6,
 } as const;
 
-export const NGINX_SIGNALS = ['USR2', 'WINCH', 'QUIT', 'HUP', 'TERM'] as const;
-export type NginxSignal = (typeof NGINX_SIGNALS)[number];
+// the playbook's signal vocabulary, under the names this module has always used
+export { SIGNALS as NGINX_SIGNALS, type SignalName as NginxSignal } from '../playbook/vocabulary.js';
+import { SIGNALS as NGINX_SIGNALS, type SignalName as NginxSignal } from '../playbook/vocabulary.js';
 
 export type SignalRefusal = 'bad-args' | 'no-such-process' | 'zombie' | 'not-nginx-master' | 'kill-failed';
 
@@ -36,10 +37,15 @@ export function isNginxSignal(s: string): s is NginxSignal {
 
 /** Send `signal` to `pid` if it is a live nginx master; otherwise a refusal (never throws for those). */
 export async function sendSignal(t: Transport, signal: NginxSignal, pid: number, timeoutMs = 10_000): Promise<SignalResult> {
+  const r = await runCommand(t, signalCommand(signal, pid, timeoutMs));
+  return parseSignal(signal, pid, r.code, r.stdout);
+}
+
+/** The signal script's command, to run alone or first in a sequence; parseSignal reads its result. */
+export function signalCommand(signal: NginxSignal, pid: number, timeoutMs = 10_000): Command {
   if (!isNginxSignal(signal)) throw new TypeError(`signal not allowed: ${String(signal)}`);
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new TypeError(`bad pid: ${pid}`);
-  const r = await runScript(t, 'signal', [signal, String(pid)], { timeoutMs });
-  return parseSignal(signal, pid, r.code, r.stdout);
+  return scriptCommand('signal', [signal, String(pid)], { timeoutMs });
 }
 
 export function parseSignal(signal: NginxSignal, pid: number, code: number | null, stdout: string): SignalResult {

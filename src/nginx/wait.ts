@@ -1,12 +1,13 @@
 // wait-for-workers: a loop that runs ON the host (src/remote/wait.sh, ~15 ms period),
 // so a wait costs one round trip however long it lasts.
-import type { Transport } from '../transport/transport.js';
+import type { Command, ExecResult, Transport } from '../transport/transport.js';
 import { decodeStr, int, parseLines, ScriptOutputError } from './format.js';
 import { toProcessInfo, type ProcessInfo } from './process.js';
-import { runScript } from '../remote/run.js';
+import { runCommand, scriptCommand } from '../remote/run.js';
 
-export type WaitMode = 'new-master-ready' | 'old-workers-exited' | 'old-master-exited';
-export const WAIT_MODES: readonly WaitMode[] = ['new-master-ready', 'old-workers-exited', 'old-master-exited'];
+// the playbook's `until` vocabulary, under the names this module has always used
+export { WAIT_UNTIL as WAIT_MODES, type WaitUntil as WaitMode } from '../playbook/vocabulary.js';
+import { WAIT_UNTIL as WAIT_MODES, type WaitUntil as WaitMode } from '../playbook/vocabulary.js';
 
 export type WaitFailure =
   /** the condition did not hold before the timeout; `alive` says what is left */
@@ -68,20 +69,34 @@ export interface WaitArgs {
 /** How much longer than the script's own timeout the round trip may take. */
 const EXEC_MARGIN_MS = 10_000;
 
-/** `afterPrevious`: written right behind the command before it (the signal), run only if that one succeeded. */
-export async function waitFor(t: Transport, a: WaitArgs, opts: { afterPrevious?: boolean } = {}): Promise<WaitResult> {
+/** Runs the wait on the host (one round trip, however long it lasts). */
+export async function waitFor(t: Transport, a: WaitArgs): Promise<WaitResult> {
+  return waitResultOf(t.host, await runCommand(t, waitCommand(a)));
+}
+
+/** The wait script's command, to run alone or behind its signal in a sequence; waitResultOf reads its result. */
+export function waitCommand(a: WaitArgs): Command {
   if (!WAIT_MODES.includes(a.mode)) throw new TypeError(`unknown wait mode: ${String(a.mode)}`);
   if (!Number.isSafeInteger(a.oldPid) || a.oldPid <= 1) throw new TypeError(`bad old master pid: ${a.oldPid}`);
   if (!Number.isSafeInteger(a.timeoutMs) || a.timeoutMs < 0) throw new TypeError(`bad timeout: ${a.timeoutMs}`);
   if (!a.pidFile.startsWith('/')) throw new TypeError(`pid file must be absolute: ${a.pidFile}`);
+  return scriptCommand('wait', waitScriptArgs(a), { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS });
+}
+
+/** The wait script's positional arguments (src/remote/wait.sh). */
+export function waitScriptArgs(a: WaitArgs): string[] {
   const args = [
     a.mode, String(a.oldPid), a.pidFile, String(a.timeoutMs), a.errorLog,
     String(Math.max(0, Math.floor(a.errorLogSizeAtStart))),
   ];
   if (a.pidFileCtimeAtStart !== undefined) args.push(a.pidFileCtimeAtStart);
-  const r = await runScript(t, 'wait', args, { timeoutMs: a.timeoutMs + EXEC_MARGIN_MS, ...opts });
+  return args;
+}
+
+/** The wait's outcome from waitCommand's result (exit 0, 1 or 2); anything else is the script failing. */
+export function waitResultOf(host: string, r: ExecResult): WaitResult {
   if (r.code !== 0 && r.code !== 1 && r.code !== 2) {
-    throw new ScriptOutputError(`wait script failed on ${t.host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
+    throw new ScriptOutputError(`wait script failed on ${host} (exit ${r.code}): ${r.stderr.trim()}`, r.stdout);
   }
   return parseWait(r.stdout);
 }

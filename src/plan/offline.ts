@@ -9,7 +9,7 @@ import { Events } from '../run/events.js';
 import { runStep } from '../run/executor.js';
 import { HostRun, type RunContext } from '../run/host-run.js';
 import { stepActions, stepLabel } from '../steps/index.js';
-import type { Transport } from '../transport/transport.js';
+import { settledQuietly, type Transport } from '../transport/transport.js';
 import { describeRollbackPaths } from './rollback-plan.js';
 import { backupKeep } from '../steps/restore-files.js';
 
@@ -24,6 +24,7 @@ export interface OfflineHostPlan {
 const NO_HOST: Transport = {
   host: 'offline',
   exec: () => Promise.reject(new Error('offline: no host is contacted')),
+  sequence: (commands) => commands.map(() => settledQuietly(Promise.reject(new Error('offline: no host is contacted')))),
   put: () => Promise.reject(new Error('offline: no host is contacted')),
   openTcp: () => Promise.reject(new Error('offline: no host is contacted')),
   close: () => Promise.resolve(),

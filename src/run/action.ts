@@ -2,7 +2,7 @@
 // (executor.ts) alone decides whether it runs, is withheld (a plan), is
 // journaled first (a change), and how long it may take.
 import type { Transport } from '../transport/transport.js';
-import type { Phase } from './host-run.js';
+import type { Phase } from './types.js';
 
 /**
  * - `change`: changes the host; journaled on the host before it is made;

@@ -5,16 +5,13 @@
 // enters the phase the change starts, and bounds it by the step's timeout
 // and the run's abort signal. Steps never ask how they are run.
 import { abortable } from './abort.js';
-import { StepFailure, type HostRun, type RunContext } from './host-run.js';
+import type { HostRun } from './host-run.js';
+import { StepFailure } from '../errors.js';
 import type { Action, StepGen } from './action.js';
 import type { HostResult, StepResult } from './events.js';
+import type { Mode } from './types.js';
 
-/** apply: do it; plan: read the hosts, change nothing; offline: no host at all, every action withheld. */
-export type Mode = 'plan' | 'apply' | 'offline';
-
-export function modeOf(ctx: Pick<RunContext, 'dryRun' | 'offline'>): Mode {
-  return ctx.offline ? 'offline' : ctx.dryRun ? 'plan' : 'apply';
-}
+export { modeOf, type Mode } from './types.js';
 
 /** What the host's run does differently per mode, decided here and nowhere else. */
 export interface Policy {

@@ -8,7 +8,7 @@ import type { MasterInfo } from '../nginx/facts.js';
 import { deriveLayout, describeLayout, type Layout, type LayoutInput } from '../nginx/layout.js';
 import { parseConfigDump } from '../nginx/nginx-conf.js';
 import type { DerivedKey, ResolvedHost } from '../playbook/resolved.js';
-import { sequenceOf, type Transport } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 
 export interface HostLayout {
   /** the host with its paths filled in (the same object when nothing was left to the host) */
@@ -29,7 +29,7 @@ export async function resolveLayout(t: Transport, host: ResolvedHost): Promise<H
   const n = host.nginx;
   const derive = n.derive ?? [];
   if (!derive.length) return { host, lines: [], warnings: [], problems: [] };
-  const [v, dump] = sequenceOf(t)([{ argv: [n.binary, '-V'], timeoutMs: TIMEOUT_MS }, { argv: [n.binary, '-T'], timeoutMs: TIMEOUT_MS }]);
+  const [v, dump] = t.sequence([{ argv: [n.binary, '-V'], timeoutMs: TIMEOUT_MS }, { argv: [n.binary, '-T'], timeoutMs: TIMEOUT_MS }]);
   const vr = await v!;
   if (vr.code !== 0) {
     return { host, lines: [], warnings: [], problems: [`cannot read nginx's paths from the host: \`${n.binary} -V\` exited ${vr.code}: ${vr.stderr.trim().slice(0, 200)}; give nginx.${derive.join(', nginx.')}`] };

@@ -11,50 +11,9 @@ import { appendJournal, journalLine, journalPath, type JournalEntry } from './jo
 import { JournaledTransport } from './journaled.js';
 import { gatherFacts } from '../nginx/facts.js';
 import type { LocalBinary } from './local-binary.js';
-import type { Upload } from '../steps/copy-binary.js';
-import { modeOf, type Mode } from './executor.js';
-import type { UnitRef } from './systemd-probe.js';
+import { modeOf, type Mode, type UpgradeState, type Upload } from './types.js';
 
-/** How far the upgrade got: decides the compensation on failure. */
-export type Phase = 'clean' | 'replaced' | 'usr2' | 'winch' | 'quit' | 'done';
-
-export interface UpgradeState {
-  phase: Phase;
-  /** the master serving before the upgrade */
-  oldPid: number;
-  /** the master started by USR2, once known */
-  newPid?: number;
-  /** the file USR2 execs (the running master's argv[0], resolved) */
-  target: string;
-  /** sha256 of the build running before the upgrade */
-  oldSha: string;
-  /** sha256 the upgraded master must run */
-  newSha: string;
-  /** the verified copy of the old build */
-  backup?: string;
-  /** the new build while staged beside the target */
-  staged?: string;
-  /** module files copy-binary replaces with the binary (backed up first): restored with it */
-  modules?: ModuleSwap[];
-  /** paths this run diverted with dpkg-divert (nginx.package: divert): a rollback removes the diversions */
-  diverted?: string[];
-  /** error log size when USR2 was sent: only later lines tell about this upgrade */
-  errorLogSize: number;
-  pidFileCtime?: string;
-  /** the systemd service that runs nginx (read in pre-flight): checked after the old master exits, started by a rollback that finds nginx down */
-  systemd?: UnitRef;
-  /** a rollback found nginx down and started the unit again (connections were dropped) */
-  coldStarted?: boolean;
-}
-
-/** A module file replaced with the binary: where its verified backup is. */
-export interface ModuleSwap {
-  /** the module file renamed over (the real path, symlinks resolved) */
-  path: string;
-  backup: string;
-  /** sha256 of the module before the upgrade (the backup's) */
-  oldSha: string;
-}
+export type { ModuleSwap, Phase, UpgradeState } from './types.js';
 
 export interface Action {
   step: number;
@@ -185,24 +144,6 @@ export class HostRun {
   /** The run's abort signal while the upgrade goes forward; none once it rolls back. */
   get abort(): AbortSignal | undefined {
     return this.rollingBack ? undefined : this.ctx.abort;
-  }
-}
-
-/** A step could not do its job; the message says why, for the operator. */
-export class StepFailure extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'StepFailure';
-  }
-}
-
-export { Interrupted } from './abort.js';
-
-/** A check found the host must not be upgraded, before anything changed on it. */
-export class Refusal extends StepFailure {
-  constructor(message: string) {
-    super(message);
-    this.name = 'Refusal';
   }
 }
 

@@ -4,14 +4,15 @@
 import { stepLabel, stepActions } from '../steps/index.js';
 import { parseDuration } from '../playbook/duration.js';
 import { modeOf, POLICY, runStep, type Deadline } from './executor.js';
-import { stepKind } from '../playbook/step-order.js';
+import { stepKind } from '../playbook/step.js';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
-import { gatherFacts, type HostFacts } from '../nginx/facts.js';
+import { factsCommand, factsOf, type HostFacts } from '../nginx/facts.js';
 import { NotRunError, UnreachableError, type Transport } from '../transport/transport.js';
 import type { HostResult, StepResult } from './events.js';
 import type { HostOutcome } from './fleet.js';
-import { HostRun, Interrupted, Refusal, short, type RunContext } from './host-run.js';
+import { HostRun, short, type RunContext } from './host-run.js';
+import { Interrupted, Refusal } from '../errors.js';
 import { discardStaged, dropUpload, startUpload, uploadEarly, type Upload } from '../steps/copy-binary.js';
 import { preflightRefusals } from './preflight.js';
 import { systemdPreflight } from './systemd-probe.js';
@@ -19,8 +20,9 @@ import { checkMasterLayout, resolveLayout, type HostLayout } from './host-layout
 import { rollback } from './rollback.js';
 import { describeRollbackPaths } from '../plan/rollback-plan.js';
 import { backupKeep } from '../steps/restore-files.js';
-import { journalPath, lastRun, readJournal, type JournalEntry } from './journal.js';
-import { LockHeld, ownerFor, releaseLock, takeLock } from './lock.js';
+import { journalIn, journalPath, lastRun, readJournalCommand, type JournalEntry } from './journal.js';
+import { LockHeld, lockTaken, ownerFor, releaseLock, takeLockCommand } from './lock.js';
+import { okStdout } from '../remote/run.js';
 
 export interface HostDeps {
   playbook: Playbook;
@@ -81,12 +83,12 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
     const upload = copy ? ctx.binaries.get(copy.src) : undefined;
     const paths = { pidFile: n.pid_file, binary: n.binary, errorLog: n.error_log };
     let journal: JournalEntry[] | undefined;
-    // an apply reads the facts right behind the lock, in the same round trip: they are only used once the lock is held
-    let factsBehindLock: Promise<HostFacts> | undefined;
+    let facts: HostFacts;
+    let factsStart = Date.now();
     if (policy.applies) {
-      const taking = takeLock(t, n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock);
-      factsBehindLock = gatherFacts(t, paths, { afterPrevious: true });
-      factsBehindLock.catch(() => undefined); // not run, or not wanted, when the lock was not taken
+      // the lock, and the facts right behind it in the same round trip: they are only used once the lock is held
+      const [lockR, factsR] = t.sequence([takeLockCommand(n, ownerFor(ctx.runId, ctx.command), !!ctx.breakLock), factsCommand(paths)]);
+      const taking = lockR!.then((r) => lockTaken(n, r));
       early = uploadEarly(t, ctx, n.binary, upload, taking).catch(() => undefined);
       try {
         const taken = await taking;
@@ -97,10 +99,14 @@ export async function runHost(host: ResolvedHost, deps: HostDeps): Promise<HostO
         if (err instanceof LockHeld) return finish('refused', err.message);
         throw err;
       }
+      factsStart = Date.now();
+      facts = factsOf(t.host, await factsR!);
+    } else {
+      // a plan reads the journal behind the facts: one shell, one round trip
+      const [factsR, journalR] = t.sequence([factsCommand(paths), readJournalCommand(n)]);
+      facts = factsOf(t.host, await factsR!);
+      journal = await journalR!.then((r) => journalIn(okStdout(r), 'journal'), notRunIsFine);
     }
-    const factsStart = Date.now();
-    // a plan reads the journal behind the facts: one shell, one round trip
-    const [facts] = await Promise.all([factsBehindLock ?? gatherFacts(t, paths), journal ? undefined : readJournal(t, n, { afterPrevious: true }).then((j) => (journal = j), notRunIsFine)]);
     ev.emit({ type: 'host-facts', host: host.name, facts, connectMs, factsMs: Date.now() - factsStart });
     // A run that was cut off mid-upgrade left the truth in the journal: never start over blindly.
     const previous = lastRun(journal ?? []);

@@ -4,10 +4,10 @@
 // `status` and `rollback` read it back.
 import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
-import type { ExecOptions, Transport } from '../transport/transport.js';
+import type { Command, Transport } from '../transport/transport.js';
 import { decodeStr, parseLines } from '../nginx/format.js';
-import { runScriptOk } from '../remote/run.js';
-import type { Phase, UpgradeState } from './host-run.js';
+import { runScriptOk, scriptCommand } from '../remote/run.js';
+import type { Phase, UpgradeState } from './types.js';
 
 export interface JournalEntry {
   ts: string;
@@ -34,8 +34,13 @@ export async function appendJournal(t: Transport, nginx: NginxPaths, entry: Omit
   await runScriptOk(t, 'journal-append', [journalPath(nginx), journalLine(entry)]);
 }
 
-export async function readJournal(t: Transport, nginx: NginxPaths, opts: ExecOptions = {}): Promise<JournalEntry[]> {
-  return journalIn(await runScriptOk(t, 'journal-read', [journalPath(nginx)], opts), 'journal');
+export async function readJournal(t: Transport, nginx: NginxPaths): Promise<JournalEntry[]> {
+  return journalIn(await runScriptOk(t, 'journal-read', [journalPath(nginx)]), 'journal');
+}
+
+/** src/remote/journal-read.sh, to run in a sequence (within a minute, as runScriptOk); read its result with journalIn(okStdout(r), 'journal'). */
+export function readJournalCommand(nginx: NginxPaths): Command {
+  return scriptCommand('journal-read', [journalPath(nginx)], { timeoutMs: 60_000 });
 }
 
 /** The journal's tail in a script's output (`journal_s` lines: src/remote/lib/journal.sh). */

@@ -5,7 +5,7 @@
 import type { Duplex } from 'node:stream';
 import { RemoteError } from '../remote/run.js';
 import { script } from '../remote/scripts.js';
-import { sequenceOf, settledQuietly, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport } from '../transport/transport.js';
+import { settledQuietly, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport } from '../transport/transport.js';
 
 type Line = { journal: string; text: string };
 
@@ -47,10 +47,10 @@ export class JournaledTransport implements Transport {
   /** The line goes with the first command: when it cannot be written, none of them runs. */
   sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
     const line = this.line;
-    if (!line || !commands.length) return sequenceOf(this.inner)(commands);
+    if (!line || !commands.length) return this.inner.sequence(commands);
     this.line = null;
     const [first, ...rest] = commands;
-    const results = sequenceOf(this.inner)([{ ...first!, argv: withLine(first!.argv, line) }, ...rest]);
+    const results = this.inner.sequence([{ ...first!, argv: withLine(first!.argv, line) }, ...rest]);
     results[0] = settledQuietly(results[0]!.then((r) => checked(r, line)));
     return results;
   }

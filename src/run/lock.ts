@@ -4,9 +4,9 @@
 import { hostname, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import type { NginxPaths } from '../playbook/resolved.js';
-import type { Transport } from '../transport/transport.js';
+import type { Command, ExecResult, Transport } from '../transport/transport.js';
 import { decodeStr, parseLines } from '../nginx/format.js';
-import { RemoteError, runScript, runScriptOk } from '../remote/run.js';
+import { RemoteError, runCommand, runScriptOk, scriptCommand } from '../remote/run.js';
 import { journalIn, journalPath, type JournalEntry } from './journal.js';
 
 export interface LockOwner {
@@ -37,10 +37,23 @@ export function ownerFor(run: string, command: string): LockOwner {
  * Takes the lock or throws LockHeld saying who holds it, since when, and
  * whether it is stale. Returns the journal's tail, and what was broken.
  */
-export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Promise<{ broke?: string; journal: JournalEntry[] }> {
+export async function takeLock(t: Transport, nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Promise<LockTaken> {
+  return lockTaken(nginx, await runCommand(t, takeLockCommand(nginx, owner, breakIt)));
+}
+
+export interface LockTaken {
+  broke?: string;
+  journal: JournalEntry[];
+}
+
+/** src/remote/lock-take.sh: mkdir, and the journal's tail once it is ours (to run alone or first in a sequence). */
+export function takeLockCommand(nginx: NginxPaths, owner: LockOwner, breakIt: boolean): Command {
+  return scriptCommand('lock-take', [lockPath(nginx), JSON.stringify(owner), breakIt ? '1' : '0', journalPath(nginx)], { timeoutMs: 30_000 });
+}
+
+/** takeLockCommand's result: the lock taken, or LockHeld. */
+export function lockTaken(nginx: NginxPaths, r: ExecResult): LockTaken {
   const path = lockPath(nginx);
-  // src/remote/lock-take.sh: mkdir, and the journal's tail once it is ours
-  const r = await runScript(t, 'lock-take', [path, JSON.stringify(owner), breakIt ? '1' : '0', journalPath(nginx)], { timeoutMs: 30_000 });
   if (r.code === 0) {
     const values = parseLines(r.stdout, 'lock').values;
     const broke = values.get('result')?.[0] === 'broke' ? `broke the lock ${path} held by ${describeOwner(ownerIn(r.stdout))}` : undefined;

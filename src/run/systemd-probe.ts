@@ -4,7 +4,7 @@
 // shell script; nothing here runs unless the master's cgroup names a service.
 import { checkMainPid, describeUnit, parseSystemctlShow, systemctlShowArgv, systemdRefusals, unitFromCgroup, type MainPidCheck, type UnitFacts } from '../nginx/systemd.js';
 import type { HostFacts } from '../nginx/facts.js';
-import { sequenceOf, type Transport } from '../transport/transport.js';
+import type { Transport } from '../transport/transport.js';
 
 /** The unit that runs nginx, as hotswap addresses it with systemctl. */
 export interface UnitRef {
@@ -54,7 +54,7 @@ export async function systemdPreflight(t: Transport, facts: HostFacts, pidFile: 
   if (!m || !m.isNginxMaster || m.zombie || !m.exists) return { refusals: [] };
   const ref = await serviceOf(t, m.pid);
   if (!ref) return { refusals: [] };
-  const [show, real] = sequenceOf(t)([{ argv: showArgv(ref), timeoutMs: TIMEOUT_MS }, { argv: ['realpath', '-m', '--', pidFile], timeoutMs: TIMEOUT_MS }]);
+  const [show, real] = t.sequence([{ argv: showArgv(ref), timeoutMs: TIMEOUT_MS }, { argv: ['realpath', '-m', '--', pidFile], timeoutMs: TIMEOUT_MS }]);
   const shown = await show!.catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
   if (shown.code !== 0) {
     return { ref, refusals: [`the nginx master ${m.pid} runs in systemd unit ${ref.unit}, whose settings cannot be read (${systemctlArgv(ref, ['show', ref.unit]).join(' ')}: ${shown.stderr.trim().slice(0, 200) || `exit ${shown.code}`}): a hot upgrade under a unit hotswap cannot check may make systemd kill nginx`] };

@@ -1,9 +1,11 @@
 // copy-binary: upload beside the old binary, check it, rename it into place.
 import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
-import { Refusal, short, StepFailure, type HostRun, type RunContext } from '../run/host-run.js';
+import { short, type HostRun, type RunContext } from '../run/host-run.js';
+import { Refusal, StepFailure } from '../errors.js';
 import type { JournalEntry } from '../run/journal.js';
 import type { LocalBinary } from '../run/local-binary.js';
+import type { Upload } from '../run/types.js';
 import { DISK_MARGIN } from '../run/preflight.js';
 import type { Transport } from '../transport/transport.js';
 import { checkArgs, checkStaged, RemoteError, removeFile, renameInto, type ConfigTest } from './file-ops.js';
@@ -138,14 +140,7 @@ function configArgs(a: { prefix?: string; conf?: string; globals?: string }): st
 
 const stagedPath = (dir: string, target: string, runId: string) => `${dir}/.${basename(target)}.hotswap-${runId}`;
 
-/** The new build on its way to its staged name; stop() leaves a partial file for dropUpload. */
-export interface Upload {
-  staged: string;
-  done: Promise<void>;
-  stop: AbortController;
-  /** copy-binary's check of it, started once it is sent (see startUpload) */
-  checked?: Promise<string>;
-}
+export type { Upload } from '../run/types.js';
 
 function beginUpload(t: Transport, local: LocalBinary, staged: string, abort: AbortSignal | undefined): Upload {
   const stop = new AbortController();

@@ -1,10 +1,11 @@
 // signal: to the right master, and only ever to a live nginx master (the
 // script re-checks /proc/PID/cmdline on the host right before kill).
-import type { Step } from '../playbook/schema.js';
-import { signalOf } from '../playbook/step-order.js';
-import { sendSignal } from '../nginx/signal.js';
+import type { SignalStep } from '../playbook/schema.js';
+import { signalOf } from '../playbook/step.js';
+import { parseSignal, signalCommand } from '../nginx/signal.js';
 import { gatherFacts } from '../nginx/facts.js';
-import { oldMasterText, StepFailure, type HostRun, type Phase } from '../run/host-run.js';
+import { oldMasterText, type HostRun, type Phase } from '../run/host-run.js';
+import { StepFailure } from '../errors.js';
 import { change, check, type StepGen } from '../run/action.js';
 import { waitBehind } from './wait.js';
 
@@ -12,8 +13,8 @@ import { waitBehind } from './wait.js';
 // assumes the signal arrived, which is the safe side for every compensation.
 const PHASE_AFTER: Partial<Record<string, Phase>> = { 'USR2/old-master': 'usr2', 'WINCH/old-master': 'winch', 'QUIT/old-master': 'quit', 'TERM/old-master': 'quit' };
 
-export function* signal(run: HostRun, step: Step): StepGen {
-  const { send, to } = signalOf(step)!;
+export function* signal(run: HostRun, spec: SignalStep): StepGen {
+  const { send, to } = signalOf(spec);
   const { state, host } = run;
   let pid: number | undefined;
   if (to === 'old-master') pid = state.oldPid || undefined; // unknown in an offline plan
@@ -41,10 +42,9 @@ export function* signal(run: HostRun, step: Step): StepGen {
     phase: PHASE_AFTER[`${send}/${to}`],
     run: async (t) => {
       if (target === undefined) throw new StepFailure(`cannot tell which process is the ${to}`);
-      const sending = sendSignal(t, send, target);
-      // the next wait goes right behind this signal's command (sendSignal sends none for a pid it rejects)
-      if (Number.isSafeInteger(target) && target > 1) waitBehind(run);
-      const r = await sending;
+      // the next wait goes right behind this signal's command, in one round trip
+      const sent = await waitBehind(run, t, signalCommand(send, target));
+      const r = parseSignal(send, target, sent.code, sent.stdout);
       if (!r.ok) throw new StepFailure(`${send} not sent to pid ${target}: ${r.message}`);
     },
   });

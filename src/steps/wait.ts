@@ -1,16 +1,19 @@
 // wait-for-workers: the loop runs on the host; one round trip per wait.
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
-import { describeAlive, waitFor, type WaitArgs, type WaitResult } from '../nginx/wait.js';
+import { WAIT_DEFAULTS } from '../playbook/vocabulary.js';
+import { describeAlive, waitCommand, waitFor, waitResultOf, waitScriptArgs, type WaitArgs, type WaitResult } from '../nginx/wait.js';
+import { runCommand } from '../remote/run.js';
+import { settledQuietly, type Command, type ExecResult, type Transport } from '../transport/transport.js';
 import { wait, type StepGen } from '../run/action.js';
-import { oldMasterText, StepFailure, type HostRun } from '../run/host-run.js';
+import { oldMasterText, type HostRun } from '../run/host-run.js';
+import { StepFailure } from '../errors.js';
 import { settleMs, settleOf, watchNewMaster } from './settle.js';
 
-export const DEFAULT_WAIT: Record<WaitStep['until'], string> = { 'new-master-ready': '10s', 'old-workers-exited': '5m', 'old-master-exited': '30s' };
 
 function waitArgs(run: HostRun, spec: WaitStep, stepTimeout?: string): { timeout: string; args: WaitArgs } {
   const { state, host } = run;
-  const timeout = spec.timeout ?? stepTimeout ?? DEFAULT_WAIT[spec.until];
+  const timeout = spec.timeout ?? stepTimeout ?? WAIT_DEFAULTS[spec.until];
   return {
     timeout,
     args: {
@@ -26,19 +29,25 @@ function waitArgs(run: HostRun, spec: WaitStep, stepTimeout?: string): { timeout
 }
 
 /**
- * Called by a signal step right after its command went out: when the next
- * step is a wait, the wait is written to the host behind the signal, to run
- * as soon as the signal was sent (and only if it was). The wait step then
- * takes that result instead of asking again: one round trip fewer per signal.
+ * Runs a signal step's command; when the next step is a wait, that wait goes
+ * to the host in the same sequence, behind the signal, to run as soon as the
+ * signal was sent (and only if it was). The wait step then takes that result
+ * instead of asking again: one round trip fewer per signal.
  */
-export function waitBehind(run: HostRun): void {
+export function waitBehind(run: HostRun, t: Transport, signal: Command): Promise<ExecResult> {
   const next = run.host.steps[run.step + 1];
   const spec = next?.['wait-for-workers'];
-  if (!spec) return; // called from a signal being sent: never in a plan
-  const { args } = waitArgs(run, spec, next.timeout);
-  const result = waitFor(run.t, args, { afterPrevious: true });
-  result.catch(() => undefined); // the signal failed: its step reports that
-  run.ahead = { step: run.step + 1, result };
+  let wait: Command | undefined;
+  try {
+    if (spec) wait = waitCommand(waitArgs(run, spec, next.timeout).args);
+  } catch {
+    // arguments the wait refuses: the wait step asks itself, and reports why
+  }
+  if (!wait) return runCommand(t, signal);
+  const [sent, waited] = t.sequence([signal, wait]);
+  // not run when the signal failed: its step reports that
+  run.ahead = { step: run.step + 1, result: settledQuietly(waited!.then((r) => waitResultOf(t.host, r))) };
+  return sent!;
 }
 
 export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): StepGen {
@@ -77,9 +86,4 @@ export function* waitStep(run: HostRun, spec: WaitStep, stepTimeout?: string): S
     }
   }
   return spec.until === 'new-master-ready' ? `new master ${r.newMasterPid ?? '?'} with workers ${r.workers.join(',')}` : `${r.elapsedMs ?? 0}ms`;
-}
-
-/** The wait script's positional arguments, as waitFor passes them. */
-function waitScriptArgs(a: WaitArgs): string[] {
-  return [a.mode, String(a.oldPid), a.pidFile, String(a.timeoutMs), a.errorLog, String(Math.max(0, Math.floor(a.errorLogSizeAtStart))), ...(a.pidFileCtimeAtStart !== undefined ? [a.pidFileCtimeAtStart] : [])];
 }

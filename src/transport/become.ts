@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { isAbsolute } from 'node:path';
 import type { Duplex } from 'node:stream';
 import {
-  sequenceOf, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport,
+  settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport,
 } from './transport.js';
 
 export interface BecomeOptions {
@@ -79,7 +79,7 @@ class SudoTransport implements Transport {
   // The sudo commands, as one sequence on the inner transport: a command sudo
   // refused exits non-zero, so the ones after it do not run.
   sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
-    const results = sequenceOf(this.inner)(commands.map((c) => {
+    const results = this.inner.sequence(commands.map((c) => {
       const [argv, opts] = this.sudo(c.argv, c);
       return { ...opts, argv };
     }));

@@ -22,29 +22,20 @@ export class LocalTransport implements Transport {
     });
   }
 
-  /** the last command's result, for one given `afterPrevious` */
-  private previous: Promise<ExecResult | null> | null = null;
-
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.start(argv, opts, opts.afterPrevious ? this.previous : null);
+    return this.spawn(argv, opts);
   }
 
+  // Each command is started once the one before it exited 0.
   sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
     let before: Promise<ExecResult | null> | null = null;
     return commands.map((c) => {
-      const result = settledQuietly(this.start(c.argv, c, before));
-      before = this.previous;
+      const result = settledQuietly(before
+        ? before.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.spawn(c.argv, c); })
+        : this.spawn(c.argv, c));
+      before = result.catch(() => null);
       return result;
     });
-  }
-
-  /** Runs argv, after `behind` and only if that exited 0 when given. */
-  private start(argv: readonly string[], opts: ExecOptions, behind: Promise<ExecResult | null> | null): Promise<ExecResult> {
-    const result = behind
-      ? behind.then((r) => { if (r?.code !== 0) throw new NotRunError(); return this.spawn(argv, opts); })
-      : this.spawn(argv, opts);
-    this.previous = result.catch(() => null);
-    return result;
   }
 
   private spawn(argv: readonly string[], opts: ExecOptions): Promise<ExecResult> {

@@ -3,6 +3,7 @@
 // rest (HostName, ProxyCommand, Match, certificates, FIDO/PKCS#11 keys,
 // GSSAPI...) is left to ssh reading the operator's own config, which is the
 // point of using it. Every value is one argv word: no local shell is involved.
+import type { HostKeyChecking } from '../playbook/vocabulary.js';
 
 export type OpensshTarget = {
   /** as typed after `ssh`: the host's address, or its name */
@@ -17,7 +18,7 @@ export type OpensshTarget = {
   proxyJump?: string;
   /** ssh.known_hosts: the only known_hosts file checked, as with the built-in client */
   knownHostsFile?: string;
-  hostKeyChecking?: 'strict' | 'accept-new' | 'off';
+  hostKeyChecking?: HostKeyChecking;
   connectTimeoutMs?: number;
 };
 

@@ -2,7 +2,7 @@
 // operator's own ssh. hotswap does not read ~/.ssh/config here: ssh does, and
 // only the playbook's own settings are given to it on its command line.
 import { homedir } from 'node:os';
-import { CliError } from '../cli/exit.js';
+import { UsageError } from '../errors.js';
 import { parseDuration } from '../playbook/duration.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import type { Playbook } from '../playbook/schema.js';
@@ -18,7 +18,7 @@ let warnedOff = false;
 export function opensshConnector(playbook: Playbook): (host: ResolvedHost) => Promise<Transport> {
   const ssh = playbook.ssh ?? {};
   const problem = opensshProblem(ssh);
-  if (problem) throw new CliError(`ssh.client: openssh: ${problem}`);
+  if (problem) throw new UsageError(`ssh.client: openssh: ${problem}`);
   const home = homedir();
   const timeout = ssh.connect_timeout !== undefined ? parseDuration(ssh.connect_timeout) : undefined;
   return async (host) => {

@@ -97,7 +97,6 @@ export class OpensshTransport implements Transport {
   private active = 0;
   private readonly queue: Array<() => void> = [];
   private readonly running = new Set<Running>();
-  private previous: Promise<ExecResult | null> | null = null;
   private readonly client: string[];
 
   constructor(
@@ -110,24 +109,19 @@ export class OpensshTransport implements Transport {
     void masterEnded.then((why) => { if (!this.closed) this.lost ??= `connection lost (${why})`; });
   }
 
-  // A command given afterPrevious is started at once but waits on the host for
-  // a word on its stdin, sent when the one before exited 0: only a round trip
-  // remains between them (not a new ssh client and session).
   exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    const previous = opts.afterPrevious ? this.previous : null;
-    const gate = previous ? previous.then((r) => r?.code === 0) : undefined;
-    const result = this.queued(argv, { ...opts, ...(gate ? { gate } : {}) });
-    this.previous = result.catch(() => null);
-    return result;
+    return this.queued(argv, opts);
   }
 
-  // Each command is started at once, gated on the one before it (as afterPrevious).
+  // Each command is started at once but waits on the host for a word on its
+  // stdin, sent when the one before exited 0: only a round trip remains
+  // between them (not a new ssh client and session).
   sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
     let before: Promise<ExecResult | null> | null = null;
     return commands.map((c) => {
       const gate = before ? before.then((r) => r?.code === 0) : undefined;
       const result = settledQuietly(this.queued(c.argv, { ...c, ...(gate ? { gate } : {}) }));
-      before = this.previous = result.catch(() => null);
+      before = result.catch(() => null);
       return result;
     });
   }

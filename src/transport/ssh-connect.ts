@@ -2,6 +2,7 @@
 // bastion forwarded), the handshake with the host key checked by
 // host-key-policy.ts, then the keys and agent of identity.ts offered in order.
 import { connect, type Socket } from 'node:net';
+import { DEFAULT_KEY_FILES } from '../playbook/vocabulary.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { hostKeyCheck } from './host-key-policy.js';
@@ -95,7 +96,7 @@ export async function connectSsh(given: SshOptions): Promise<SshConnection> {
   return new SshTransport(opts.host, where, client);
 }
 
-const DEFAULT_IDENTITIES = () => ['id_rsa', 'id_ecdsa', 'id_ed25519'].map((n) => ({ path: join(homedir(), '.ssh', n), explicit: false }));
+const DEFAULT_IDENTITIES = () => DEFAULT_KEY_FILES.map((n) => ({ path: join(homedir(), '.ssh', n), explicit: false }));
 
 // Resolves once the server accepted us; an error or a close before that rejects
 // (a close as ETIMEDOUT "No response", which describeConnectError names).

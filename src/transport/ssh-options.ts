@@ -1,6 +1,7 @@
 // What connectSsh is given, and what it gives back: shared by the parts of
 // the built-in SSH client (ssh-connect, host-key-policy, ssh-transport).
 import type { Duplex } from 'node:stream';
+import type { HostKeyChecking } from '../playbook/vocabulary.js';
 import type { IdentitySpec } from './identity.js';
 import type { Transport } from './transport.js';
 
@@ -25,7 +26,7 @@ export type SshOptions = {
   connectTimeoutMs: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
-  hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  hostKeyChecking: HostKeyChecking;
   /** where the setting came from, named in the warning when it is off */
   hostKeyCheckingFrom?: string;
   /** one file, or several checked in order; accept-new writes to the first */

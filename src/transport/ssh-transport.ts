@@ -31,8 +31,6 @@ export class SshTransport implements SshConnection {
   private readonly queue: Array<() => void> = [];
   private readonly sftp: SftpSession;
   private readonly shells: ShellPool;
-  /** the last command given: where a command `afterPrevious` goes */
-  private previous: Given | null = null;
 
   constructor(readonly host: string, private readonly where: string, private readonly client: Ssh2Client) {
     const onLost = (why: string) => {
@@ -53,26 +51,26 @@ export class SshTransport implements SshConnection {
   // Commands run in a long-lived shell (see shell-session.ts); only a command
   // that is given stdin gets an exec channel of its own.
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    return this.start(argv, opts, opts.afterPrevious ? this.previous : null);
+    return this.start(argv, opts, null).result;
   }
 
   // Written behind each other on one shell: one round trip for all of them.
   sequence(commands: readonly Command[]): Array<Promise<ExecResult>> {
     let before: Given | null = null;
     return commands.map((c) => {
-      const result = settledQuietly(this.start(c.argv, c, before));
-      // an empty argv is refused without being given: the ones after it do not run
-      before = c.argv.length ? this.previous : { shell: null, result: Promise.resolve(null) };
-      return result;
+      const given = this.start(c.argv, c, before);
+      before = given.next;
+      return settledQuietly(given.result);
     });
   }
 
-  /** Runs argv; behind `behind` (only if that exits 0) when given. Becomes `previous`. */
-  private start(argv: readonly string[], opts: ExecOptions, behind: Given | null): Promise<ExecResult> {
+  /** Runs argv; behind `behind` (only if that exits 0) when given. `next` is where a command behind this one goes. */
+  private start(argv: readonly string[], opts: ExecOptions, behind: Given | null): { result: Promise<ExecResult>; next: Given } {
     try {
       commandLine(argv); // an empty argv is refused before anything is given
     } catch (e) {
-      return Promise.reject(e as Error);
+      // not given: the ones behind it do not run
+      return { result: Promise.reject(e as Error), next: { shell: null, result: Promise.resolve(null) } };
     }
     if (opts.stdin !== undefined) {
       const result = (async () => {
@@ -84,8 +82,7 @@ export class SshTransport implements SshConnection {
           this.release();
         }
       })();
-      this.previous = { shell: null, result: result.catch(() => null) };
-      return result;
+      return { result, next: { shell: null, result: result.catch(() => null) } };
     }
     // Behind the previous command: on its shell, written at once; after an
     // exec channel, once its result says it exited 0.
@@ -117,8 +114,7 @@ export class SshTransport implements SshConnection {
         this.shells.giveBack(shell);
       }
     })();
-    this.previous = { shell: shellP, result: result.catch(() => null) };
-    return result;
+    return { result, next: { shell: shellP, result: result.catch(() => null) } };
   }
 
   async put(data: Buffer, remotePath: string, opts: PutOptions = {}): Promise<void> {

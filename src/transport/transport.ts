@@ -14,15 +14,6 @@ export interface ExecOptions {
   stdin?: string | Buffer;
   /** give up (and kill the remote program where possible) after this long */
   timeoutMs?: number;
-  /**
-   * Run right after the command this transport was given just before (in the
-   * same tick: wrappers pass it on at once), and only if that one exits 0;
-   * otherwise reject with NotRunError. Over SSH it is written to the host
-   * without waiting for the first one's answer: one round trip for both.
-   * @deprecated use Transport.sequence, which says which commands go
-   * together instead of relying on no `await` coming between two calls.
-   */
-  afterPrevious?: boolean;
 }
 
 /** One command of a sequence (see Transport.sequence). */
@@ -48,11 +39,8 @@ export interface Transport {
    * between them. One promise per command, settled as soon as that command is
    * done: the first result can be used while the rest still run. A promise
    * the caller never awaits does not count as an unhandled rejection.
-   *
-   * Every transport and wrapper has it; it is optional here only until the
-   * object-literal transports outside src/transport have it too.
    */
-  sequence?(commands: readonly Command[]): Array<Promise<ExecResult>>;
+  sequence(commands: readonly Command[]): Array<Promise<ExecResult>>;
   /** write these bytes to a file at an absolute path on the host (mode 0600 until changed) */
   put(data: Buffer, remotePath: string, opts?: PutOptions): Promise<void>;
   /**
@@ -71,7 +59,7 @@ export interface PutOptions {
   signal?: AbortSignal;
 }
 
-/** An `afterPrevious` command that did not run: the command before it failed. */
+/** A command of a sequence that did not run: the command before it failed. */
 export class NotRunError extends Error {
   constructor() {
     super('not run: the command before it failed');
@@ -91,11 +79,4 @@ export class UnreachableError extends Error {
 export function settledQuietly<T>(p: Promise<T>): Promise<T> {
   p.catch(() => undefined);
   return p;
-}
-
-/** t.sequence, which every transport and wrapper has (see Transport.sequence). */
-export function sequenceOf(t: Transport): (commands: readonly Command[]) => Array<Promise<ExecResult>> {
-  const run = t.sequence;
-  if (!run) throw new Error(`${t.host}: this transport cannot run a sequence of commands`);
-  return run.bind(t);
 }

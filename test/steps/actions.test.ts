@@ -13,12 +13,13 @@ import { stepActions } from '../../src/steps/index.js';
 import { describeRollback, rollbackPlan, ROLLBACK_PHASES } from '../../src/plan/rollback-plan.js';
 import { parseRestored, RemoteError, restoredText } from '../../src/steps/file-ops.js';
 import { parseStop } from '../../src/nginx/stop-child.js';
-import type { Transport } from '../../src/transport/transport.js';
+import { settledQuietly, type Transport } from '../../src/transport/transport.js';
 import { fixture, NEW_SHA, OLD_SHA } from '../nginx/fixtures.js';
 
 const untouchable: Transport = {
   host: 'h',
   exec: () => Promise.reject(new Error('a step ran a command itself')),
+  sequence: (commands) => commands.map(() => settledQuietly(Promise.reject(new Error('a step ran commands itself')))),
   put: () => Promise.reject(new Error('a step uploaded by itself')),
   openTcp: () => Promise.reject(new Error('a step opened a connection itself')),
   close: () => Promise.resolve(),

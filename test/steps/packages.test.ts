@@ -16,7 +16,7 @@ import { readOwnership } from '../../src/steps/package.js';
 import { readModuleFacts, type ModuleFacts } from '../../src/steps/modules.js';
 import { describeRollback, describeRollbackPaths, rollbackPlan } from '../../src/plan/rollback-plan.js';
 import { parseDpkgSearch, type Ownership } from '../../src/nginx/package-owner.js';
-import type { ExecResult, Transport } from '../../src/transport/transport.js';
+import { NotRunError, settledQuietly, type ExecResult, type Transport } from '../../src/transport/transport.js';
 import { fixture, NEW_SHA, OLD_SHA } from '../nginx/fixtures.js';
 
 type Captured = { argv: string[]; code: number; stdout: string; stderr: string };
@@ -26,14 +26,24 @@ const captured = (name: string) => JSON.parse(fx('packages', name)) as Captured;
 /** Answers exactly the commands it was given (by argv), refuses any other. */
 function replay(answers: Array<{ argv: string[]; r: ExecResult }>): Transport & { asked: string[][] } {
   const asked: string[][] = [];
+  const exec = async (argv: readonly string[]): Promise<ExecResult> => {
+    asked.push([...argv]);
+    const a = answers.find((x) => JSON.stringify(x.argv) === JSON.stringify(argv));
+    if (!a) throw new Error(`unexpected command: ${JSON.stringify(argv)}`);
+    return a.r;
+  };
   return {
     host: 'h',
     asked,
-    exec: async (argv) => {
-      asked.push([...argv]);
-      const a = answers.find((x) => JSON.stringify(x.argv) === JSON.stringify(argv));
-      if (!a) throw new Error(`unexpected command: ${JSON.stringify(argv)}`);
-      return a.r;
+    exec,
+    // in order, each only after the one before exited 0
+    sequence: (commands) => {
+      let before: Promise<ExecResult | null> = Promise.resolve({ code: 0, stdout: '', stderr: '' });
+      return commands.map((c) => {
+        const r = before.then((b) => (b?.code === 0 ? exec(c.argv) : Promise.reject(new NotRunError())));
+        before = r.catch(() => null);
+        return settledQuietly(r);
+      });
     },
     put: () => Promise.reject(new Error('no upload here')),
     openTcp: () => Promise.reject(new Error('no connection here')),

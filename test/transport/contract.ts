@@ -1,11 +1,11 @@
 // The contract every transport and every wrapper keeps, as one mocha suite:
-// contract.test.ts runs it on the transports, contract-wrappers.test.ts on the wrappers.
+// contract.lab.test.ts runs it on the transports, contract-wrappers.lab.test.ts on the wrappers.
 import { expect } from 'chai';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { NotRunError, sequenceOf, UnreachableError, type Transport } from '../../src/transport/transport.js';
+import { NotRunError, UnreachableError, type Transport } from '../../src/transport/transport.js';
 
 const HOSTILE = [
   'plain', 'with space', "single'quote", 'double"quote', '$(id)', '`id`', '; rm -rf /nonexistent', 'line\nbreak',
@@ -82,35 +82,6 @@ export function contract(name: string, open: () => Promise<Opened>) {
       expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
     });
 
-    it('runs a command given afterPrevious right after the one before, and only if that one exited 0', async () => {
-      const flag = join(dir, 'after-previous');
-      // given in the same tick: the second must still see what the first did
-      const first = t.exec(['sh', '-c', 'sleep 0.2; printf done > "$1"', 'sh', flag]);
-      const second = t.exec(['cat', flag], { afterPrevious: true });
-      expect((await first).code).to.equal(0);
-      expect((await second).stdout).to.equal('done');
-
-      const failing = t.exec(['sh', '-c', 'printf x > "$1"; exit 3', 'sh', flag]);
-      const skipped = t.exec(['sh', '-c', 'printf ran > "$1"', 'sh', flag], { afterPrevious: true });
-      expect((await failing).code).to.equal(3);
-      const err = await skipped.then(() => null, (e: Error) => e);
-      expect(err).to.be.instanceOf(NotRunError);
-      expect((await t.exec(['cat', flag])).stdout).to.equal('x');
-      // with stdin (an exec channel over SSH) too
-      const again = t.exec(['false']);
-      const withStdin = t.exec(['cat'], { stdin: 'in', afterPrevious: true });
-      expect((await again).code).to.equal(1);
-      expect(await withStdin.then(() => null, (e: Error) => e)).to.be.instanceOf(NotRunError);
-      expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
-    });
-
-    it('times a command given afterPrevious from when the one before it is done', async () => {
-      const slow = t.exec(['sh', '-c', 'sleep 0.5; printf slow'], { timeoutMs: 5_000 });
-      const quick = t.exec(['printf', 'quick'], { afterPrevious: true, timeoutMs: 300 });
-      expect((await slow).stdout).to.equal('slow');
-      expect((await quick).stdout).to.equal('quick');
-    });
-
     it('runs many commands at once over one transport', async () => {
       const results = await Promise.all(Array.from({ length: 25 }, (_, i) => t.exec(['printf', '%s', String(i)])));
       expect(results.map((r) => r.stdout)).to.deep.equal(Array.from({ length: 25 }, (_, i) => String(i)));
@@ -156,7 +127,7 @@ export function contract(name: string, open: () => Promise<Opened>) {
     it('runs a sequence: each command right after the one before, only if that one exited 0', async () => {
       expect(t.sequence, 'sequence').to.be.a('function');
       const flag = join(dir, 'sequence');
-      const [first, second, third] = sequenceOf(t)([
+      const [first, second, third] = t.sequence([
         { argv: ['sh', '-c', 'sleep 0.2; printf done > "$1"', 'sh', flag] },
         { argv: ['cat', flag] },
         { argv: ['cat'], stdin: 'in ✓' },
@@ -165,7 +136,7 @@ export function contract(name: string, open: () => Promise<Opened>) {
       expect((await second!).stdout).to.equal('done');
       expect((await third!).stdout).to.equal('in ✓');
 
-      const results = sequenceOf(t)([
+      const results = t.sequence([
         { argv: ['sh', '-c', 'printf x > "$1"; exit 3', 'sh', flag] },
         { argv: ['sh', '-c', 'printf ran > "$1"', 'sh', flag] },
         { argv: ['cat'], stdin: 'not read' },
@@ -174,39 +145,39 @@ export function contract(name: string, open: () => Promise<Opened>) {
       for (const r of results.slice(1)) expect(await r.then(() => null, (e: Error) => e)).to.be.instanceOf(NotRunError);
       expect((await t.exec(['cat', flag])).stdout).to.equal('x');
       // a command with stdin first, then one without
-      const [fed, after] = sequenceOf(t)([{ argv: ['sh', '-c', 'cat > "$1"', 'sh', flag], stdin: 'fed' }, { argv: ['cat', flag] }]);
+      const [fed, after] = t.sequence([{ argv: ['sh', '-c', 'cat > "$1"', 'sh', flag], stdin: 'fed' }, { argv: ['cat', flag] }]);
       expect((await fed!).code).to.equal(0);
       expect((await after!).stdout).to.equal('fed');
-      expect(sequenceOf(t)([])).to.deep.equal([]);
+      expect(t.sequence([])).to.deep.equal([]);
     });
 
     it('keeps a sequence together while other commands are given around it', async () => {
       const flag = join(dir, 'together');
       const other = t.exec(['sh', '-c', 'printf other > "$1"', 'sh', `${flag}.other`]);
-      const seq = sequenceOf(t)([
+      const seq = t.sequence([
         { argv: ['sh', '-c', 'sleep 0.2; printf a > "$1"', 'sh', flag] },
         { argv: ['sh', '-c', 'cat "$1"; printf b >> "$1"', 'sh', flag] },
       ]);
-      const also = sequenceOf(t)([{ argv: ['false'] }, { argv: ['printf', 'not run'] }]);
-      // afterPrevious follows the last command given: the second sequence's last
-      const behind = t.exec(['printf', 'behind'], { afterPrevious: true }).then(() => null, (e: Error) => e);
+      const also = t.sequence([{ argv: ['false'] }, { argv: ['printf', 'not run'] }]);
+      // a command given right after a sequence whose last did not run is not part of it: it runs
+      const independent = t.exec(['printf', 'independent']);
       expect((await other).code).to.equal(0);
       expect((await seq[0]!).code).to.equal(0);
       expect((await seq[1]!).stdout).to.equal('a');
       expect((await also[0]!).code).to.equal(1);
       expect(await also[1]!.then(() => null, (e: Error) => e)).to.be.instanceOf(NotRunError);
-      expect(await behind).to.be.instanceOf(NotRunError);
+      expect(await independent).to.deep.equal({ stdout: 'independent', stderr: '', code: 0 });
       expect((await t.exec(['cat', flag])).stdout).to.equal('ab');
     });
 
     it('times each command of a sequence from when the one before it is done', async () => {
-      const [slow, quick] = sequenceOf(t)([
+      const [slow, quick] = t.sequence([
         { argv: ['sh', '-c', 'sleep 0.5; printf slow'], timeoutMs: 5_000 },
         { argv: ['printf', 'quick'], timeoutMs: 300 },
       ]);
       expect((await slow!).stdout).to.equal('slow');
       expect((await quick!).stdout).to.equal('quick');
-      const [hung, next] = sequenceOf(t)([{ argv: ['sleep', '10'], timeoutMs: 300 }, { argv: ['true'] }]);
+      const [hung, next] = t.sequence([{ argv: ['sleep', '10'], timeoutMs: 300 }, { argv: ['true'] }]);
       expect(await hung!.then(() => null, (e: Error) => e.message)).to.match(/timed out after 300 ms/);
       expect(await next!.then(() => null, (e: Error) => e)).to.be.instanceOf(Error);
       expect((await t.exec(['printf', 'still here'])).stdout).to.equal('still here');
@@ -217,7 +188,7 @@ export function contract(name: string, open: () => Promise<Opened>) {
       const listen = (e: unknown) => unhandled.push(e);
       process.on('unhandledRejection', listen);
       try {
-        const [first] = sequenceOf(t)([{ argv: ['false'] }, { argv: ['true'] }, { argv: ['true'] }]);
+        const [first] = t.sequence([{ argv: ['false'] }, { argv: ['true'] }, { argv: ['true'] }]);
         expect((await first!).code).to.equal(1);
         await new Promise((r) => setTimeout(r, 100));
         expect(unhandled).to.deep.equal([]);

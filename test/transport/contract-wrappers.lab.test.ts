@@ -12,7 +12,7 @@ import { JournaledTransport } from '../../src/run/journaled.js';
 import { becomeSudo } from '../../src/transport/become.js';
 import { LocalTransport } from '../../src/transport/local.js';
 import { connectSsh, type SshConnection, type SshOptions } from '../../src/transport/ssh.js';
-import { NotRunError, sequenceOf } from '../../src/transport/transport.js';
+import { NotRunError } from '../../src/transport/transport.js';
 import { contract } from './contract.js';
 
 // Every wrapper a host's transport can be wrapped in keeps the same contract,
@@ -112,10 +112,10 @@ describe('journal wrapper: a pending line and a sequence', function () {
     const jt = new JournaledTransport(new LocalTransport('localhost'));
     const journal = join(dir, 'journal');
     jt.before(journal, 'line one');
-    const [a, b] = sequenceOf(jt)([{ argv: ['cat', journal] }, { argv: ['printf', 'second'] }]);
+    const [a, b] = jt.sequence([{ argv: ['cat', journal] }, { argv: ['printf', 'second'] }]);
     expect((await a!).stdout).to.equal('line one\n');
     expect((await b!).stdout).to.equal('second');
-    await sequenceOf(jt)([{ argv: ['true'] }])[0];
+    await jt.sequence([{ argv: ['true'] }])[0];
     expect((await jt.exec(['cat', journal])).stdout).to.equal('line one\n');
   });
 
@@ -123,7 +123,7 @@ describe('journal wrapper: a pending line and a sequence', function () {
     const jt = new JournaledTransport(new LocalTransport('localhost'));
     const flag = join(dir, 'ran');
     jt.before(join(dir, 'no-such-dir', 'journal'), 'lost line');
-    const [a, b] = sequenceOf(jt)([{ argv: ['sh', '-c', 'printf x > "$1"', 'sh', flag] }, { argv: ['printf', 'second'] }]);
+    const [a, b] = jt.sequence([{ argv: ['sh', '-c', 'printf x > "$1"', 'sh', flag] }, { argv: ['printf', 'second'] }]);
     expect(await a!.then(() => null, (e: Error) => e.message)).to.match(/^cannot write the journal .*no-such-dir\/journal/);
     expect(await b!.then(() => null, (e: Error) => e)).to.be.instanceOf(NotRunError);
     expect((await jt.exec(['sh', '-c', '[ -e "$1" ] && echo ran || echo not run', 'sh', flag])).stdout).to.equal('not run\n');
