@@ -1,6 +1,6 @@
 // hotswap apply: run the playbook (or, with --dry-run, plan it).
-import type { CommandArgs } from './main.js';
-import type { ExitCode } from './exit.js';
+import type { CommandArgs } from './command-args.js';
+import type { ExitCode } from '../errors.js';
 import { runPlaybook } from './run-playbook.js';
 
 // Why: the command table imports `run` from every command module.

@@ -3,18 +3,15 @@
 // The only place that touches process.exit; nothing below it prints a stack.
 import { parseArgs } from 'node:util';
 import { COMMANDS, commandHelp, mainHelp } from './commands.js';
-import { CliError, Exit, type ExitCode } from './exit.js';
-import { PlaybookError } from '../playbook/problem.js';
+import { ExitError, Exit, PlaybookError, UsageError, type ExitCode } from '../errors.js';
 import { packageVersion } from './version.js';
-import { argsProblem } from './args-problem.js';
+import { argsProblem, clip } from './args-problem.js';
 import { closest } from '../playbook/closest.js';
 import { printProblems } from './problems-out.js';
 import { oneLine, terminalMessage } from '../report/terminal-text.js';
+import type { CommandArgs } from './command-args.js';
 
-export interface CommandArgs {
-  playbook: string;
-  values: Record<string, string | boolean | undefined>;
-}
+export type { CommandArgs } from './command-args.js';
 
 // Each command's module is loaded only when it runs (a literal import each, so a bundler can follow them).
 const COMMAND_MODULES: Record<string, () => Promise<{ run(args: CommandArgs): Promise<ExitCode> }>> = {
@@ -38,20 +35,20 @@ async function main(argv: string[]): Promise<ExitCode> {
   const spec = COMMANDS.find((c) => c.name === name);
   if (!spec) {
     const guess = closest(name, COMMANDS.map((c) => c.name));
-    throw new CliError(`unknown command ${JSON.stringify(name)}${guess ? ` (did you mean ${guess}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see hotswap --help)`);
+    throw new UsageError(`unknown command ${JSON.stringify(clip(name))}${guess ? ` (did you mean ${guess}?)` : ''}; the commands are ${COMMANDS.map((c) => c.name).join(', ')} (see hotswap --help)`);
   }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: { ...spec.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new CliError(`${name}: ${argsProblem(spec, err as Error & { code?: string })} (see hotswap ${name} --help)`);
+    throw new UsageError(`${name}: ${argsProblem(spec, err as Error & { code?: string })} (see hotswap ${name} --help)`);
   }
   if (parsed.values.help) {
     process.stdout.write(commandHelp(spec));
     return Exit.ok;
   }
   if (parsed.positionals.length !== 1) {
-    throw new CliError(`${name}: expected exactly one playbook file, got ${parsed.positionals.length} (usage: ${spec.usage})`);
+    throw new UsageError(`${name}: expected exactly one playbook file, got ${parsed.positionals.length} (usage: ${spec.usage})`);
   }
   const args: CommandArgs = { playbook: parsed.positionals[0], values: parsed.values as CommandArgs['values'] };
   return (await COMMAND_MODULES[name]()).run(args);
@@ -64,8 +61,8 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     if (err instanceof PlaybookError) {
       printProblems(err.problems, oneLine);
-      process.exitCode = Exit.usage;
-    } else if (err instanceof CliError) {
+      process.exitCode = err.exitCode;
+    } else if (err instanceof ExitError) {
       process.stderr.write(`hotswap: ${terminalMessage(err.message)}\n`);
       process.exitCode = err.exitCode;
     } else {

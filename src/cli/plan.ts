@@ -1,8 +1,8 @@
 // hotswap plan (= apply --dry-run): the apply code path with every change
 // withheld; prints, per host, each action apply would take, or why a host
 // would be refused. --offline plans from the playbook alone.
-import type { CommandArgs } from './main.js';
-import { CliError, Exit, type ExitCode } from './exit.js';
+import type { CommandArgs } from './command-args.js';
+import { UsageError, Exit, type ExitCode } from '../errors.js';
 import { clip } from './args-problem.js';
 import { offlineBuilds, selectedHosts } from './select.js';
 import { PlanBuilder, planMarkdown, planText, type PlanDocument } from '../report/plan.js';
@@ -15,7 +15,7 @@ const FORMATS = ['text', 'json', 'markdown'] as const;
 
 export async function run(args: CommandArgs): Promise<ExitCode> {
   const format = (args.values.format ?? 'text') as (typeof FORMATS)[number];
-  if (!FORMATS.includes(format)) throw new CliError(`--format takes ${FORMATS.join(', ')} (got ${JSON.stringify(clip(String(args.values.format)))})`);
+  if (!FORMATS.includes(format)) throw new UsageError(`--format takes ${FORMATS.join(', ')} (got ${JSON.stringify(clip(String(args.values.format)))})`);
   let doc: PlanDocument;
   let code: ExitCode = Exit.ok;
   if (args.values.offline) {

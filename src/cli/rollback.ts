@@ -1,8 +1,8 @@
 // hotswap rollback: bring each host back to the build it ran before the last
 // upgrade, from whatever state it is in, under the host's lock.
 import { randomBytes } from 'node:crypto';
-import type { CommandArgs } from './main.js';
-import { Exit, worstExit, type ExitCode } from './exit.js';
+import type { CommandArgs } from './command-args.js';
+import { Declined, Exit, worstExit, type ExitCode } from '../errors.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectedHosts } from './select.js';
 import { confirmer } from './confirm.js';
@@ -16,13 +16,14 @@ import type { RunContext } from '../run/host-run.js';
 import { recapLines } from '../report/recap.js';
 import { oneLine } from '../report/terminal-text.js';
 
-const EXIT: Record<string, ExitCode> = { ok: Exit.ok, rolled_back: Exit.ok, failed: Exit.failed, refused: Exit.refused, unreachable: Exit.unreachable, rollback_failed: Exit.rollbackFailed };
+// Why: here a host rolled back is the command's success (in apply it is a failure: see EXIT_OF in src/run/fleet.ts).
+const EXIT: Record<Recovery['result'] | 'unreachable', ExitCode> = { ok: Exit.ok, rolled_back: Exit.ok, failed: Exit.failed, refused: Exit.refused, unreachable: Exit.unreachable, rollback_failed: Exit.rollbackFailed };
 
 export async function run(args: CommandArgs): Promise<ExitCode> {
   const loaded = loadPlaybook(args.playbook);
   const hosts = selectedHosts(loaded, args.values.limit as string | undefined);
   process.stderr.write(`${loaded.playbook.name}: roll back ${hosts.length} host${hosts.length === 1 ? '' : 's'} to the build recorded before their last upgrade: ${hosts.map((h) => h.name).join(', ')}\n`);
-  if (!(await confirmer(!!args.values.yes)('Roll these hosts back?'))) return Exit.usage;
+  if (!(await confirmer(!!args.values.yes)('Roll these hosts back?'))) throw new Declined('the operator answered no: no host was contacted, nothing was changed');
   const connect = connector(loaded.playbook);
   const runId = `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const ctx: RunContext = { dryRun: false, command: 'rollback', playbookFile: args.playbook, events: new Events(), runId, stamp: '', binaries: new Map() };

@@ -16,11 +16,11 @@ import { plainLine } from '../report/plain.js';
 import { jsonLine } from '../report/json-lines.js';
 import { oneLine } from '../report/terminal-text.js';
 import { RunRecord, type RunSettings } from '../report/record.js';
-import { CliError, Exit, type ExitCode } from './exit.js';
+import { Declined, UsageError, type ExitCode } from '../errors.js';
 import { confirmer } from './confirm.js';
 import { clip } from './args-problem.js';
 import { hashBuilds, selectedHosts } from './select.js';
-import type { CommandArgs } from './main.js';
+import type { CommandArgs } from './command-args.js';
 
 // Why: plan and apply differ only in these.
 export interface RunOptions {
@@ -34,7 +34,7 @@ export interface RunOptions {
 function concurrencyOf(v: string | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--concurrency takes a whole number of hosts, at least 1 (got ${JSON.stringify(clip(String(v)))})`);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--concurrency takes a whole number of hosts, at least 1 (got ${JSON.stringify(clip(String(v)))})`);
   return n;
 }
 
@@ -71,10 +71,7 @@ export async function runPlaybook(args: CommandArgs, opts: RunOptions): Promise<
       ...[...binaries.values()].map((b) => `  new build: ${b.path} sha256 ${b.sha256}`),
     ];
     process.stderr.write(summary.map(oneLine).join('\n') + '\n');
-    if (!(await confirm('Upgrade these hosts?'))) {
-      process.stderr.write('hotswap: nothing was changed\n');
-      return Exit.usage;
-    }
+    if (!(await confirm('Upgrade these hosts?'))) throw new Declined('the operator answered no: no host was contacted, nothing was changed');
   }
 
   const events = new Events();
@@ -177,7 +174,7 @@ function writeReport(file: string, record: RunRecord, before: boolean): void {
     writeFileSync(file, JSON.stringify(record, null, 2) + '\n', { mode: 0o600 });
   } catch (err) {
     const why = `--report ${file}: cannot write it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    if (before) throw new CliError(why);
+    if (before) throw new UsageError(why);
     process.stderr.write(`hotswap: warning: ${why}\n`);
   }
 }

@@ -5,23 +5,23 @@ import { resolve } from 'node:path';
 import type { LoadedPlaybook, ResolvedHost } from '../playbook/resolved.js';
 import { PatternError, selectHosts, termsText } from '../inventory/pattern.js';
 import { localBinary, type LocalBinary } from '../run/local-binary.js';
-import { CliError } from './exit.js';
+import { UsageError } from '../errors.js';
 import { oneLine } from '../report/terminal-text.js';
 
 // Why: --limit narrows the playbook's hosts (names, groups, globs, ~regex, !exclusions), keeping their order.
 export function selectedHosts(loaded: LoadedPlaybook, limit: string | undefined): ResolvedHost[] {
   if (limit === undefined) return loaded.hosts;
-  if (!limit.trim()) throw new CliError('--limit needs a pattern (host names, groups, globs, !name to exclude)');
+  if (!limit.trim()) throw new UsageError('--limit needs a pattern (host names, groups, globs, !name to exclude)');
   let selection;
   try {
     selection = selectHosts(limit, { hosts: loaded.hosts.map((h) => h.name), groups: loaded.groups });
   } catch (err) {
-    if (err instanceof PatternError) throw new CliError(`--limit: ${err.message}`);
+    if (err instanceof PatternError) throw new UsageError(`--limit: ${err.message}`);
     throw err;
   }
   const { hosts, unmatched } = selection;
   if (unmatched.length) process.stderr.write(`hotswap: warning: --limit: nothing matches ${oneLine(termsText(unmatched))}\n`);
-  if (!hosts.length) throw new CliError(`--limit ${JSON.stringify(termsText([limit]))} matches no host of the playbook`);
+  if (!hosts.length) throw new UsageError(`--limit ${JSON.stringify(termsText([limit]))} matches no host of the playbook`);
   const keep = new Set(hosts);
   return loaded.hosts.filter((h) => keep.has(h.name));
 }

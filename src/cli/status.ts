@@ -1,6 +1,6 @@
 // hotswap status: read every host, change nothing.
-import type { CommandArgs } from './main.js';
-import { Exit, type ExitCode } from './exit.js';
+import type { CommandArgs } from './command-args.js';
+import { Exit, type ExitCode } from '../errors.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { selectedHosts } from './select.js';
 import { connector } from '../run/connect.js';

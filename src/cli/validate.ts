@@ -1,7 +1,7 @@
 // hotswap validate: schema + rules, no connection. Exit 0 with a summary, or 2
 // with every problem (thrown as a PlaybookError and printed by main).
-import type { CommandArgs } from './main.js';
-import { Exit, type ExitCode } from './exit.js';
+import type { CommandArgs } from './command-args.js';
+import { Exit, type ExitCode } from '../errors.js';
 import { loadPlaybook } from '../playbook/load.js';
 import { makeBatches } from '../plan/batches.js';
 

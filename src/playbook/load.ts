@@ -4,7 +4,8 @@
 // typo in one place does not hide a wrong step order in another.
 import { basename, dirname, resolve } from 'node:path';
 import type { ErrorObject } from 'ajv';
-import { PlaybookError, type Problem } from './problem.js';
+import type { Problem } from './problem.js';
+import { PlaybookError } from '../errors.js';
 import { readTextFile } from './source.js';
 import { parseYaml, type Located, type Path } from './yaml.js';
 import type { Playbook } from './schema.js';

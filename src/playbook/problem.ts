@@ -32,7 +32,9 @@ export function formatProblem(p: Problem): string {
 /** A key path as an operator reads it: strategy.concurrency, steps[3].signal, vars["a b"]. */
 export function keyPath(path: readonly (string | number)[]): string {
   let out = '';
-  for (const seg of path) {
+  for (const whole of path) {
+    // a key of any length is allowed (a header name, say): its message stays one short line
+    const seg = typeof whole === 'string' && whole.length > 40 ? `${whole.slice(0, 40)}...` : whole;
     if (typeof seg === 'number') out += `[${seg}]`;
     else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(seg)) out += out ? `.${seg}` : seg;
     else out += `[${JSON.stringify(seg)}]`;
@@ -50,15 +52,4 @@ export function sortProblems(problems: Problem[]): Problem[] {
       return true;
     })
     .sort((a, b) => a.line - b.line || a.col - b.col);
-}
-
-/** The playbook cannot be used; carries every problem found, in source order. */
-export class PlaybookError extends Error {
-  readonly problems: Problem[];
-  constructor(problems: Problem[]) {
-    const sorted = sortProblems(problems);
-    super(sorted.map(formatProblem).join('\n'));
-    this.name = 'PlaybookError';
-    this.problems = sorted;
-  }
 }

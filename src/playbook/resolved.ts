@@ -1,6 +1,7 @@
 // A playbook as it applies to one host: every {{ }} interpolated, every
 // default filled in. This is what the plan, the runner and the report use.
 import type { Playbook, Step } from './schema.js';
+import type { ConnectionKind, PackageMode } from './vocabulary.js';
 
 export interface NginxPaths {
   /** '' when the playbook gives none (a packaged nginx: the paths are given or read from the host) */
@@ -27,11 +28,11 @@ export interface SshTarget {
 
 export interface ResolvedHost {
   name: string;
-  connection: 'ssh' | 'local';
+  connection: ConnectionKind;
   ssh: SshTarget;
   nginx: NginxPaths;
   /** nginx.package: what to do about a package-owned file hotswap replaces (default keep) */
-  package?: 'keep' | 'divert';
+  package?: PackageMode;
   steps: Step[];
   /** groups from the inventory, for --limit */
   groups: string[];

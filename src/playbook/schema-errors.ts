@@ -3,7 +3,7 @@
 // that failed; we keep only the branch the value was evidently meant for.
 import type { ErrorObject } from 'ajv';
 import { closest } from './closest.js';
-import { DURATION_RE, STEP_KINDS } from './constants.js';
+import { DURATION_RE, STEP_KINDS } from './vocabulary.js';
 import { quote, type Problem } from './problem.js';
 import type { Located, Path } from './yaml.js';
 

@@ -1,10 +1,14 @@
 // The playbook format v1, written once: the JSON Schema in schemas/ is generated
 // from this file (npm run build) and the TypeScript types are derived from it,
 // so the two can never drift apart.
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { DURATION_RE, SIGNALS, SIGNAL_TARGETS, STEP_KINDS, WAIT_UNTIL } from './constants.js';
+import { Type, type SchemaOptions, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  CONNECTIONS, DEFAULT_SETTLE, DURATION_RE, HOST_KEY_CHECKING, ON_FAILURE, PACKAGE_MODES, RUNNING_BINARY, SIGNALS, SIGNAL_TARGETS, SSH_CLIENTS, STEP_KINDS, WAIT_DEFAULTS, WAIT_UNTIL,
+  type StepKind,
+} from './vocabulary.js';
 
-export { DURATION_RE, SIGNALS, SIGNAL_TARGETS, STEP_KINDS, WAIT_UNTIL };
+/** One of a vocabulary's words (see vocabulary.ts). */
+const OneOf = <T extends string>(words: readonly T[], options: SchemaOptions) => Type.Union(words.map((w) => Type.Literal(w)), options);
 
 // Any string value may hold {{ var }}: patterns accept a template and the rules
 // check the value again after interpolation.
@@ -22,7 +26,7 @@ const Vars = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }), T
   examples: [{ build: './build/nginx-1.26.3', prefix: '/opt/nginx' }],
 });
 
-const Connection = Type.Union([Type.Literal('ssh'), Type.Literal('local')], {
+const Connection = OneOf(CONNECTIONS, {
   description: 'How to reach the host: over SSH (default), or `local` to run on this machine without SSH.',
   examples: ['ssh'],
 });
@@ -65,7 +69,7 @@ const Ssh = Type.Object(
       examples: ['HOTSWAP_KEY_PASSPHRASE'],
     })),
     host_key_checking: Type.Optional(
-      Type.Union([Type.Literal('strict'), Type.Literal('accept-new'), Type.Literal('off')], {
+      OneOf(HOST_KEY_CHECKING, {
         description: '`strict` (default) refuses unknown and changed host keys; `accept-new` records unknown keys, refuses changed ones; `off` accepts any key, loudly.',
         examples: ['strict'],
       }),
@@ -80,7 +84,7 @@ const Ssh = Type.Object(
       examples: ['HOTSWAP_SUDO_PASSWORD'],
     })),
     connect_timeout: Type.Optional(Duration('How long to wait for a connection (default 10s).', ['10s'])),
-    client: Type.Optional(Type.Union([Type.Literal('builtin'), Type.Literal('openssh')], {
+    client: Type.Optional(OneOf(SSH_CLIENTS, {
       description: '`builtin` (default): hotswap\'s own SSH client. `openssh`: the system `ssh`, multiplexed (one ControlMaster per host), reading your ssh config itself: FIDO/PKCS#11 keys, GSSAPI, certificates, any ProxyCommand.',
       examples: ['builtin'],
     })),
@@ -95,7 +99,7 @@ const Nginx = Type.Object(
     pid_file: Type.Optional(HostPath('The pid file from the `pid` directive (default `{{ prefix }}/logs/nginx.pid`).', ['/run/nginx.pid'])),
     conf: Type.Optional(HostPath('Main config file (default `{{ prefix }}/conf/nginx.conf`).', ['/etc/nginx/nginx.conf'])),
     error_log: Type.Optional(HostPath('Error log (default `{{ prefix }}/logs/error.log`).', ['/var/log/nginx/error.log'])),
-    package: Type.Optional(Type.Union([Type.Literal('keep'), Type.Literal('divert')], {
+    package: Type.Optional(OneOf(PACKAGE_MODES, {
       description: 'When dpkg owns a file hotswap replaces (the binary, a module): `keep` (default) leaves the package as it is, so its next upgrade replaces hotswap\'s build (plan warns); `divert` adds a local dpkg-divert (the package\'s file goes to `PATH.distrib`) before the rename, so package upgrades leave hotswap\'s build in place; a rollback removes a diversion its run added.',
       examples: ['divert'],
     })),
@@ -132,7 +136,7 @@ const Strategy = Type.Object(
 );
 
 
-const SignalName = Type.Union(SIGNALS.map((s) => Type.Literal(s)), { description: 'The signal to send.', examples: ['USR2'] });
+const SignalName = OneOf(SIGNALS, { description: 'The signal to send.', examples: ['USR2'] });
 
 const Backup = Type.Object(
   {
@@ -171,7 +175,7 @@ const Signal = Type.Union(
     Type.Object(
       {
         send: SignalName,
-        to: Type.Optional(Type.Union(SIGNAL_TARGETS.map((s) => Type.Literal(s)), { description: 'Which master: the old one (serving before the upgrade), the new one, or the only one.', examples: ['old-master'] })),
+        to: Type.Optional(OneOf(SIGNAL_TARGETS, { description: 'Which master: the old one (serving before the upgrade), the new one, or the only one.', examples: ['old-master'] })),
       },
       { additionalProperties: false },
     ),
@@ -181,9 +185,9 @@ const Signal = Type.Union(
 
 const WaitForWorkers = Type.Object(
   {
-    until: Type.Union(WAIT_UNTIL.map((s) => Type.Literal(s)), { description: 'The condition to wait for.', examples: ['new-master-ready'] }),
-    timeout: Type.Optional(Duration('Give up after this long (defaults: 10s, 5m, 30s).', ['10s'])),
-    settle: Type.Optional(Duration('old-master-exited only: then watch the new master this long: still the master in the pid file, alive, with workers, answering the verify steps\' HTTP checks (default 1s; 0s: no watch).', ['1s'])),
+    until: OneOf(WAIT_UNTIL, { description: 'The condition to wait for.', examples: ['new-master-ready'] }),
+    timeout: Type.Optional(Duration(`Give up after this long (defaults: ${Object.values(WAIT_DEFAULTS).join(', ')}).`, [WAIT_DEFAULTS['new-master-ready']])),
+    settle: Type.Optional(Duration(`old-master-exited only: then watch the new master this long: still the master in the pid file, alive, with workers, answering the verify steps' HTTP checks (default ${DEFAULT_SETTLE}; 0s: no watch).`, [DEFAULT_SETTLE])),
   },
   { additionalProperties: false, description: 'Wait on the host until a stage of the upgrade is reached.', examples: [{ until: 'new-master-ready', timeout: '10s' }] },
 );
@@ -200,7 +204,7 @@ const HttpCheck = Type.Object(
 
 const Verify = Type.Object(
   {
-    running_binary: Type.Optional(Type.Union([Type.Literal('new'), Type.Literal('old'), Type.Literal('any')], { description: 'Which build the master must be running, by sha256 of /proc/<master>/exe (default `new`).', examples: ['new'] })),
+    running_binary: Type.Optional(OneOf(RUNNING_BINARY, { description: 'Which build the master must be running, by sha256 of /proc/<master>/exe (default `new`).', examples: ['new'] })),
     version: Type.Optional(Type.String({ minLength: 1, description: 'Text `nginx -v` of the running binary must contain.', examples: ['1.26.3'] })),
     http: Type.Optional(Type.Array(HttpCheck, { description: 'HTTP checks run on the host.' })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000, description: 'Extra attempts before the check fails (default 0).', examples: [3] })),
@@ -225,7 +229,7 @@ export const StepSchema = Type.Object(
     minProperties: 1,
     // exactly one step kind per item
     oneOf: STEP_KINDS.map((k) => ({ required: [k] })),
-    description: 'One step: exactly one of backup, copy-binary, signal, wait-for-workers, verify; optionally `name` and `timeout`.',
+    description: `One step: exactly one of ${STEP_KINDS.join(', ')}; optionally \`name\` and \`timeout\`.`,
   },
 );
 
@@ -239,19 +243,22 @@ export const PlaybookSchema = Type.Object(
     ssh: Type.Optional(Ssh),
     nginx: Nginx,
     strategy: Type.Optional(Strategy),
-    on_failure: Type.Optional(Type.Union([Type.Literal('rollback'), Type.Literal('stop')], { description: '`rollback` (default) undoes a failed host; `stop` leaves it as it is for a person.', examples: ['rollback'] })),
+    on_failure: Type.Optional(OneOf(ON_FAILURE, { description: '`rollback` (default) undoes a failed host; `stop` leaves it as it is for a person.', examples: ['rollback'] })),
     steps: Type.Array(StepSchema, { minItems: 1, description: 'The ordered steps run on each host.' }),
   },
   { additionalProperties: false, title: 'hotswap playbook', description: 'A hotswap playbook: upgrade the nginx binary on a fleet without dropping a request.' },
 );
 
-/** A playbook as loaded: `name` defaults to the file's name. */
-export type Playbook = Static<typeof PlaybookSchema> & { name: string };
-export type Step = Static<typeof StepSchema>;
-export type StepKind = (typeof STEP_KINDS)[number];
-export type SignalName = (typeof SIGNALS)[number];
-export type SignalTarget = (typeof SIGNAL_TARGETS)[number];
-export type WaitUntil = (typeof WAIT_UNTIL)[number];
+/** What each step kind holds, as the schema has it. */
+export type StepSpecs = Required<Pick<Static<typeof StepSchema>, StepKind>>;
+type StepCommon = Omit<Static<typeof StepSchema>, StepKind>;
+/** A step of kind K: its `name` and `timeout`, K's spec, and no other kind (the schema's oneOf). */
+export type StepOf<K extends StepKind> = StepCommon & { [P in K]: StepSpecs[P] } & { [P in Exclude<StepKind, K>]?: never };
+/** One step, discriminated by which kind's key it has: `'signal' in step`, or stepKind()/stepOf() in step.ts. */
+export type Step = { [K in StepKind]: StepOf<K> }[StepKind];
+
+/** A playbook as loaded: `name` defaults to the file's name; each step has exactly one kind (the schema checked it). */
+export type Playbook = Omit<Static<typeof PlaybookSchema>, 'steps'> & { name: string; steps: Step[] };
 export type HostEntry = Static<typeof HostEntrySchema>;
 export type BackupStep = Static<typeof Backup>;
 export type CopyBinaryStep = Static<typeof CopyBinary>;

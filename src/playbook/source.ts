@@ -1,7 +1,7 @@
 // Reads a playbook (or inventory) file defensively: whatever an operator points
 // hotswap at, the answer is one clear line, never a stack trace.
 import { readFileSync, statSync } from 'node:fs';
-import { PlaybookError } from './problem.js';
+import { PlaybookError } from '../errors.js';
 
 export const MAX_PLAYBOOK_BYTES = 1024 * 1024;
 

@@ -1,7 +1,9 @@
 // The steps are checked against nginx's upgrade state machine before anything
 // runs: an order that would leave a host not serving (WINCH before the new
 // master is ready, QUIT before the old workers drained, ...) is an error.
-import type { Step, SignalName, SignalTarget, StepKind } from './schema.js';
+import type { Step } from './schema.js';
+import { STEP_KINDS, type StepKind } from './vocabulary.js';
+import { signalOf, stepOf } from './step.js';
 
 export interface OrderIssue {
   step: number;
@@ -9,28 +11,15 @@ export interface OrderIssue {
   message: string;
 }
 
-export function stepKind(step: Step): StepKind | undefined {
-  return (['backup', 'copy-binary', 'signal', 'wait-for-workers', 'verify'] as const).find((k) => step[k] !== undefined);
-}
-
-/** USR2, WINCH and QUIT go to the old master unless told otherwise; HUP and TERM to the only master. */
-export function signalOf(step: Step): { send: SignalName; to: SignalTarget } | undefined {
-  const s = step.signal;
-  if (s === undefined) return undefined;
-  const send = typeof s === 'string' ? s : s.send;
-  const to = typeof s === 'string' ? undefined : s.to;
-  return { send, to: to ?? (send === 'HUP' || send === 'TERM' ? 'master' : 'old-master') };
-}
-
 export function checkStepOrder(steps: readonly Step[]): OrderIssue[] {
   const issues: OrderIssue[] = [];
   const st = { backup: false, copied: false, usr2: false, ready: false, winch: false, drained: false, quit: false, gone: false };
   steps.forEach((step, i) => {
-    const kind = stepKind(step);
-    if (!kind) return;
-    const err = (message: string) => issues.push({ step: i, kind, message });
+    if (!STEP_KINDS.some((k) => step[k] !== undefined)) return; // the schema said so already
+    const tagged = stepOf(step);
+    const err = (message: string) => issues.push({ step: i, kind: tagged.kind, message });
     const midUpgrade = st.usr2 && !st.gone;
-    switch (kind) {
+    switch (tagged.kind) {
       case 'backup':
         if (st.copied) err('backup after copy-binary would save the new build, not the one to roll back to: move it before copy-binary');
         st.backup = true;
@@ -41,7 +30,7 @@ export function checkStepOrder(steps: readonly Step[]): OrderIssue[] {
         st.copied = true;
         break;
       case 'wait-for-workers': {
-        const until = step['wait-for-workers']!.until;
+        const until = tagged.spec.until;
         if (until === 'new-master-ready') {
           if (!midUpgrade) err('nothing to wait for: no USR2 was sent to the old master before this step');
           else st.ready = true;
@@ -55,11 +44,11 @@ export function checkStepOrder(steps: readonly Step[]): OrderIssue[] {
         break;
       }
       case 'verify':
-        if ((step.verify!.running_binary ?? 'new') === 'new' && midUpgrade && !st.ready) err('verify running_binary: new before the new master is ready (wait-for-workers until: new-master-ready)');
-        if ((step.verify!.running_binary ?? 'new') === 'new' && !st.usr2 && st.copied) err('verify running_binary: new before USR2: the old build is still running');
+        if ((tagged.spec.running_binary ?? 'new') === 'new' && midUpgrade && !st.ready) err('verify running_binary: new before the new master is ready (wait-for-workers until: new-master-ready)');
+        if ((tagged.spec.running_binary ?? 'new') === 'new' && !st.usr2 && st.copied) err('verify running_binary: new before USR2: the old build is still running');
         break;
       case 'signal': {
-        const { send, to } = signalOf(step)!;
+        const { send, to } = signalOf(tagged.spec);
         const upgradeTarget = to === 'old-master' || to === 'new-master';
         if (!midUpgrade && to === 'new-master') err(`${send} to the new master, but no upgrade is in progress here`);
         else if (send === 'USR2') {
@@ -99,7 +88,7 @@ export function checkStepOrder(steps: readonly Step[]): OrderIssue[] {
     const last = steps.length - 1;
     issues.push({
       step: last,
-      kind: stepKind(steps[last]) ?? 'signal',
+      kind: stepOf(steps[last]).kind,
       message: st.quit
         ? 'the playbook ends before the old master has exited: add wait-for-workers until: old-master-exited'
         : 'the playbook ends mid-upgrade with two masters running: finish with WINCH, QUIT and their waits',

@@ -1,8 +1,9 @@
 // YAML parsed with positions: the data as plain JS plus a way back from any path
 // in it to the line and column of the node, so every later check can point at
 // the exact key or value an operator has to fix.
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair } from 'yaml';
-import { keyPath, PlaybookError, type Problem } from './problem.js';
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Alias, type Document, type Node, type Pair } from 'yaml';
+import { keyPath, type Problem } from './problem.js';
+import { PlaybookError } from '../errors.js';
 
 export type Path = readonly (string | number)[];
 
@@ -69,6 +70,9 @@ function keyProblems(doc: Document, file: string, lc: LineCounter): Problem[] {
   const at = (node: unknown) => lc.linePos((node as Node | null)?.range?.[0] ?? 0);
   try {
     visit(doc, {
+      Alias(_, alias) {
+        if (isCircular(doc, alias)) found.push({ file, ...at(alias), message: `alias *${clip(alias.source)} is inside the node it names: a value cannot contain itself` });
+      },
       Map(_, map) {
         const seen = new Set<string>();
         for (const pair of map.items) {
@@ -86,6 +90,14 @@ function keyProblems(doc: Document, file: string, lc: LineCounter): Problem[] {
     found.push({ file, line: 1, col: 1, message: 'nested too deeply to be a playbook' });
   }
   return found;
+}
+
+/** An alias within its own anchor's node (`&a [*a]`): toJS would build a structure that contains itself, which every later walk follows forever. */
+export function isCircular(doc: Document, alias: Alias): boolean {
+  const target = alias.resolve(doc) as Node | undefined;
+  const [at] = alias.range ?? [];
+  const range = target?.range;
+  return at !== undefined && range !== undefined && range !== null && at >= range[0] && at < range[2];
 }
 
 function yamlMessage(code: string, message: string, source: string): string {

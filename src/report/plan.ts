@@ -1,6 +1,5 @@
 // The plan as data, built from the same events an apply emits, then rendered
 // as text (a terminal), JSON (one document) or Markdown (a change ticket).
-import type { HostFacts } from '../nginx/facts.js';
 import type { RunEvent, HostResult } from '../run/events.js';
 import { oneLine } from './terminal-text.js';
 
@@ -49,7 +48,7 @@ export class PlanBuilder {
         break;
       }
       case 'host-facts': {
-        const f = e.facts as HostFacts;
+        const f = e.facts;
         if (!h) break;
         if (f.master) h.master = { pid: f.master.pid, argv0: f.master.execPath ?? f.master.argv0, runningSha256: f.master.exeSha256, workers: f.master.workers.length };
         h.binary = { path: f.binary.path, sha256: f.binary.sha256 };

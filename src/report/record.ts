@@ -4,6 +4,7 @@
 // secrets: they are read from the nginx processes and files, never from keys,
 // environments or passwords.
 import type { RunEvent, HostResult } from '../run/events.js';
+import type { HostFacts } from '../nginx/facts.js';
 
 interface ActionRecord {
   description: string;
@@ -30,7 +31,7 @@ interface HostRecord {
   ms?: number;
   connectMs?: number;
   factsMs?: number;
-  facts: { before?: unknown; after?: unknown };
+  facts: { before?: HostFacts; after?: HostFacts };
   steps: StepRecord[];
   /** actions outside any step (pre-flight checks) */
   actions: ActionRecord[];

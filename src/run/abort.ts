@@ -4,13 +4,7 @@
 // abandoned read goes on on its own shell of the host's pool and ends by its
 // own timeout; it changes nothing.
 
-/** SIGINT/SIGTERM: the host is brought to a serving state and left. */
-export class Interrupted extends Error {
-  constructor() {
-    super('interrupted (SIGINT/SIGTERM)');
-    this.name = 'Interrupted';
-  }
-}
+import { Interrupted } from '../errors.js';
 
 export function abortable<T>(signal: AbortSignal | undefined, p: Promise<T>): Promise<T> {
   if (!signal) return p;

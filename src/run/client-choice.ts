@@ -3,6 +3,7 @@
 // something only OpenSSH can do. Pure: the facts (known_hosts lines, key
 // types, config values) are read elsewhere and come in as arguments.
 import { entryMatches, hostToken, type HostLookup, type KnownHostEntry } from '../transport/known-hosts.js';
+import type { HostKeyChecking } from '../playbook/vocabulary.js';
 
 export type Sourced<T> = { value: T; at: string };
 
@@ -12,7 +13,7 @@ export interface HopFacts {
   label: string;
   /** the name and port known_hosts is searched for (HostKeyAlias, or the address) */
   lookup: HostLookup;
-  hostKeyChecking: 'strict' | 'accept-new' | 'off';
+  hostKeyChecking: HostKeyChecking;
   /** every known_hosts line the hop is checked against (user and global files) */
   knownHosts: KnownHostEntry[];
   /** the identity files ssh would offer that exist, with the key type read from them (null when unreadable) */

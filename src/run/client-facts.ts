@@ -5,10 +5,8 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { parseKnownHosts, type KnownHostEntry } from '../transport/known-hosts.js';
 import type { HopFacts } from './client-choice.js';
 import type { HopPlan } from './ssh-plan.js';
+import { DEFAULT_KEY_FILES, SK_KEY_FILES } from '../playbook/vocabulary.js';
 
-/** The keys ssh tries when no IdentityFile is given (OpenSSH 9.2), beyond the three hotswap also tries. */
-const SK_DEFAULTS = ['id_ecdsa_sk', 'id_ed25519_sk'];
-const BUILTIN_DEFAULTS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
 
 export interface FactsEnv {
   home: string;
@@ -58,9 +56,9 @@ export function hopFacts(hop: HopPlan, known: KnownHostsCache, env: FactsEnv): H
 // ~/.ssh/id_ed25519_sk; the plan lists only the defaults hotswap can use.
 function offeredFiles(hop: HopPlan, home: string): string[] {
   const paths = hop.identityFiles.map((i) => i.path);
-  const defaults = BUILTIN_DEFAULTS.map((k) => `${home}/.ssh/${k}`);
+  const defaults = DEFAULT_KEY_FILES.map((k) => `${home}/.ssh/${k}`);
   const usesDefaults = hop.identityFiles.every((i) => !i.explicit) && paths.length === defaults.length && paths.every((p, i) => p === defaults[i]);
-  return usesDefaults ? [...paths, ...SK_DEFAULTS.map((k) => `${home}/.ssh/${k}`)] : paths;
+  return usesDefaults ? [...paths, ...SK_KEY_FILES.map((k) => `${home}/.ssh/${k}`)] : paths;
 }
 
 /** Each identity file that exists, its key type, and the certificate ssh would load beside it. */

@@ -5,7 +5,7 @@ import { hostname, homedir, userInfo } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { Playbook } from '../playbook/schema.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
-import { CliError } from '../cli/exit.js';
+import { UsageError } from '../errors.js';
 import { defaultConfigSources, loadSshConfig } from '../ssh-config/load.js';
 import { SshConfigError } from '../ssh-config/parse.js';
 import { parseProxyJump } from '../ssh-config/proxy-jump.js';
@@ -51,8 +51,8 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
     };
     if (ssh.proxy_jump !== undefined) parseProxyJump(ssh.proxy_jump);
   } catch (e) {
-    if (e instanceof SshConfigError) throw new CliError(`ssh config: ${e.message}`);
-    throw new CliError(`ssh: ${(e as Error).message}`);
+    if (e instanceof SshConfigError) throw new UsageError(`ssh config: ${e.message}`);
+    throw new UsageError(`ssh: ${(e as Error).message}`);
   }
   const ask = options.askPassphrase ?? promptHidden;
   const hop = (h: HopPlan, sock: Duplex | undefined, via: string | undefined): Promise<SshConnection> =>

@@ -1,5 +1,6 @@
 // What a run reports, as typed events. Output (listr2, plain lines, JSON lines,
 // the report file) only ever subscribes to these.
+import type { HostFacts } from '../nginx/facts.js';
 export type StepResult = 'changed' | 'ok' | 'skipped' | 'failed' | 'planned';
 export type HostResult = 'ok' | 'changed' | 'failed' | 'rolled_back' | 'unreachable' | 'refused' | 'skipped' | 'rollback_failed' | 'planned';
 
@@ -21,7 +22,7 @@ export type RunEvent =
   | { type: 'batch-skipped'; batch: number; hosts: string[]; reason: string }
   | { type: 'host-start'; host: string; batch: number; steps: string[] }
   /** `when` is 'before' (the default) or 'after' the steps (a final read, when the runner does one) */
-  | { type: 'host-facts'; host: string; facts: unknown; connectMs: number; factsMs: number; when?: 'before' | 'after' }
+  | { type: 'host-facts'; host: string; facts: HostFacts; connectMs: number; factsMs: number; when?: 'before' | 'after' }
   | { type: 'step-start'; host: string; step: number; label: string }
   | { type: 'action'; host: string; step: number; description: string; changes: boolean; withheld: boolean }
   | { type: 'warning'; host: string; step: number; message: string }

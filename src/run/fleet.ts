@@ -1,7 +1,7 @@
 // The rollout strategy: batches in order, hosts in parallel within a batch up
 // to the concurrency, and a halt when a batch fails above the threshold. Knows
 // nothing of nginx or SSH: what happens on one host is `runHost`'s business.
-import { Exit, worstExit, type ExitCode } from '../cli/exit.js';
+import { Exit, worstExit, type ExitCode } from '../errors.js';
 import { parseDuration } from '../playbook/duration.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import type { Playbook } from '../playbook/schema.js';

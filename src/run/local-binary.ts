@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { CliError, Exit } from '../cli/exit.js';
+import { UsageError } from '../errors.js';
 
 export interface LocalBinary {
   path: string;
@@ -19,15 +19,15 @@ export async function localBinary(playbookDir: string, src: string, expected?: s
   const path = resolve(playbookDir, src.replace(/^~(?=\/)/, process.env.HOME ?? '~'));
   let bytes: Buffer;
   try {
-    if (!(await stat(path)).isFile()) throw new CliError(`copy-binary: ${path} is not a regular file`, Exit.usage);
+    if (!(await stat(path)).isFile()) throw new UsageError(`copy-binary: ${path} is not a regular file`);
     bytes = await readFile(path);
   } catch (err) {
-    if (err instanceof CliError) throw err;
-    throw new CliError(`copy-binary: the new binary ${path} does not exist or cannot be read`, Exit.usage);
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`copy-binary: the new binary ${path} does not exist or cannot be read`);
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   if (expected && expected !== sha256) {
-    throw new CliError(`copy-binary: ${path} has sha256 ${sha256}, but the playbook expects ${expected}: refusing to upload it`, Exit.usage);
+    throw new UsageError(`copy-binary: ${path} has sha256 ${sha256}, but the playbook expects ${expected}: refusing to upload it`);
   }
   return { path, sha256, size: bytes.length, bytes };
 }

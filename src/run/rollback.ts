@@ -7,7 +7,9 @@
 import { gatherFacts, type HostFacts } from '../nginx/facts.js';
 import { sendSignal, type NginxSignal } from '../nginx/signal.js';
 import { stopUsr2Child } from '../nginx/stop-child.js';
-import { waitFor, type WaitMode } from '../nginx/wait.js';
+import { waitFor } from '../nginx/wait.js';
+import { WAIT_DEFAULTS, type WaitUntil } from '../playbook/vocabulary.js';
+import { parseDuration } from '../playbook/duration.js';
 import { restoreFile, restoredText } from '../steps/file-ops.js';
 import { discardStaged } from '../steps/copy-binary.js';
 import { commandLine } from '../transport/quote.js';
@@ -142,17 +144,18 @@ async function upgradeBack(run: HostRun, done: string[]): Promise<void> {
   }
   const current = m.pid;
   const base = { pidFile: host.nginx.pid_file, errorLog: host.nginx.error_log, errorLogSizeAtStart: f.errorLog.size ?? 0, pidFileCtimeAtStart: f.pidFile.ctime, oldPid: current };
-  const wait = async (mode: WaitMode, timeoutMs: number) => {
-    const r = await waitFor(run.t, { ...base, mode, timeoutMs });
+  // the waits an upgrade's steps have by default
+  const wait = async (mode: WaitUntil) => {
+    const r = await waitFor(run.t, { ...base, mode, timeoutMs: parseDuration(WAIT_DEFAULTS[mode])! });
     if (!r.ok) throw new Error(`${mode}: ${r.message}`);
     return r;
   };
   await signal(run, 'USR2', current, done);
-  const ready = await wait('new-master-ready', 10_000);
+  const ready = await wait('new-master-ready');
   await signal(run, 'WINCH', current, done);
-  await wait('old-workers-exited', 5 * 60_000);
+  await wait('old-workers-exited');
   await signal(run, 'QUIT', current, done);
-  await wait('old-master-exited', 30_000);
+  await wait('old-master-exited');
   state.oldPid = ready.newMasterPid ?? state.oldPid;
 }
 

@@ -9,8 +9,9 @@ import type { HostConfig } from '../ssh-config/resolve.js';
 import { expandTilde, expandTokens, type Tokens } from '../ssh-config/tokens.js';
 import { expandProxyCommand } from '../ssh-config/proxy-command.js';
 import type { IdentitySpec } from '../transport/identity.js';
+import { DEFAULT_KEY_FILES, type HostKeyChecking } from '../playbook/vocabulary.js';
 
-export type HostKeyChecking = 'strict' | 'accept-new' | 'off';
+export type { HostKeyChecking };
 
 export interface HopPlan {
   /** how messages name this hop: the host's name, or the jump host as written */
@@ -60,7 +61,6 @@ export interface LocalFacts {
 
 export type PlaybookSsh = NonNullable<Playbook['ssh']>;
 
-const DEFAULT_KEYS = ['id_rsa', 'id_ecdsa', 'id_ed25519'];
 const DEFAULT_TIMEOUT_MS = 10_000;
 const DEFAULT_KEEPALIVE_MS = 15_000;
 const MAX_JUMPS = 8;
@@ -133,7 +133,7 @@ function hopPlan(h: HopInput, ssh: PlaybookSsh, cfg: HostConfig, local: LocalFac
   if (h.identityFile) add(expandTilde(h.identityFile, local.home), true);
   for (const f of cfg.identityFiles) add(file(f), false);
   if (!identityFiles.length && h.fallbackIdentity) add(expandTilde(h.fallbackIdentity, local.home), true);
-  if (!identityFiles.length) for (const k of DEFAULT_KEYS) add(`${local.home}/.ssh/${k}`, false);
+  if (!identityFiles.length) for (const k of DEFAULT_KEY_FILES) add(`${local.home}/.ssh/${k}`, false);
 
   let agent: string | null = local.sshAuthSock || null;
   if (cfg.identityAgent) {

@@ -6,7 +6,8 @@
 // (src/nginx/modules.ts); this file only yields the actions.
 import { basename, dirname } from 'node:path';
 import type { CopyBinaryStep } from '../playbook/schema.js';
-import { Refusal, short, StepFailure, type HostRun } from '../run/host-run.js';
+import { short, type HostRun } from '../run/host-run.js';
+import { Refusal, StepFailure } from '../errors.js';
 import { change, check, type StepGen } from '../run/action.js';
 import type { Transport } from '../transport/transport.js';
 import { commandLine } from '../transport/quote.js';

@@ -7,19 +7,18 @@
 // unit's MainPID must be the new master first. Only then is the host `changed`.
 import type { WaitStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
-import { short, StepFailure, type HostRun } from '../run/host-run.js';
+import { DEFAULT_SETTLE } from '../playbook/vocabulary.js';
+import { short, type HostRun } from '../run/host-run.js';
+import { StepFailure } from '../errors.js';
 import { pause } from '../run/abort.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
 import { checkMaster } from './master-check.js';
 import { awaitMainPid } from '../run/systemd-probe.js';
 
-export const DEFAULT_SETTLE = '1s';
 const PERIOD_MS = 250;
 
-// `settle` is read without the schema's type so this file does not depend on
-// that key's line in schema.ts (owned apart, committed with its generated files).
 export function settleOf(spec: WaitStep): string {
-  return (spec as { settle?: string }).settle ?? DEFAULT_SETTLE;
+  return spec.settle ?? DEFAULT_SETTLE;
 }
 
 export function settleMs(spec: WaitStep): number {

@@ -2,7 +2,9 @@
 // /proc/<master>/exe, not the file on disk) and that it serves.
 import type { VerifyStep } from '../playbook/schema.js';
 import { parseDuration } from '../playbook/duration.js';
-import { short, StepFailure, type HostRun } from '../run/host-run.js';
+import type { RunningBinary } from '../playbook/vocabulary.js';
+import { short, type HostRun } from '../run/host-run.js';
+import { StepFailure } from '../errors.js';
 import { fetchOnHost, httpMismatch } from './http-check.js';
 import { checkMaster } from './master-check.js';
 import { pause } from '../run/abort.js';
@@ -36,7 +38,7 @@ export function* verify(run: HostRun, spec: VerifyStep): StepGen {
 }
 
 /** One round of checks: '' when all pass, else why not. */
-async function once(run: HostRun, spec: VerifyStep, which: 'new' | 'old' | 'any'): Promise<string> {
+async function once(run: HostRun, spec: VerifyStep, which: RunningBinary): Promise<string> {
   const m = await checkMaster(run.t, run.host.nginx.pid_file, !!spec.version);
   if (!m.pid || !m.live || !m.isMaster) return `no live nginx master in ${run.host.nginx.pid_file}`;
   if (which !== 'any') {

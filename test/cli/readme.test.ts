@@ -1,14 +1,15 @@
 // The README and docs/ say what the code does: the playbook key table is the
-// schema's, the exit codes are src/cli/exit.ts's, every playbook shown
+// schema's, the exit codes are src/errors.ts's, every playbook shown
 // validates, and the README stays a short first page.
 import { expect } from 'chai';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { referenceFile, withReference } from '../../scripts/playbook-reference.js';
-import { Exit } from '../../src/cli/exit.js';
+import { Exit } from '../../src/errors.js';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { PlaybookError, formatProblem } from '../../src/playbook/problem.js';
+import { formatProblem } from '../../src/playbook/problem.js';
+import { PlaybookError } from '../../src/errors.js';
 
 const root = new URL('../../', import.meta.url);
 const read = (rel: string) => readFileSync(new URL(rel, root), 'utf8');
@@ -39,7 +40,7 @@ describe('README and docs/', () => {
     expect(readme).not.to.include('playbook-keys:start'); // the reference lives in docs/playbook.md
   });
 
-  it('the README and docs/operations.md list the exit codes of src/cli/exit.ts, the same way', () => {
+  it('the README and docs/operations.md list the exit codes of src/errors.ts, the same way', () => {
     const readme = exitTable(read('README.md'));
     expect(readme.map((l) => Number(l.split('|')[1]))).to.deep.equal(Object.values(Exit));
     expect(exitTable(read('docs/operations.md'))).to.deep.equal(readme);

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { loadPlaybook } from '../../src/playbook/load.js';
-import { PlaybookError, formatProblem } from '../../src/playbook/problem.js';
+import { formatProblem } from '../../src/playbook/problem.js';
+import { PlaybookError } from '../../src/errors.js';
 
 export const VALID = `version: 1
 name: test

@@ -3,6 +3,7 @@
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
 import type { RunEvent } from '../../src/run/events.js';
+import type { HostFacts } from '../../src/nginx/facts.js';
 import { plainLine } from '../../src/report/plain.js';
 import { jsonLine } from '../../src/report/json-lines.js';
 import { recapLines } from '../../src/report/recap.js';
@@ -20,7 +21,7 @@ const RUN: RunEvent[] = [
   { type: 'run-start', name: 'lab upgrade', dryRun: false, hosts: [host], batches: [[host]] },
   { type: 'batch-start', batch: 1, hosts: [host] },
   { type: 'host-start', host, batch: 1, steps },
-  { type: 'host-facts', host, connectMs: 1, factsMs: 1, facts: { master: { pid: 42, argv0: HOSTILE, execPath: `/usr/sbin/${HOSTILE}`, exeSha256: 'ab'.repeat(32), workers: [1, 2] }, binary: { path: `/x/${HOSTILE}`, sha256: 'cd'.repeat(32) } } },
+  { type: 'host-facts', host, connectMs: 1, factsMs: 1, facts: { master: { pid: 42, argv0: HOSTILE, execPath: `/usr/sbin/${HOSTILE}`, exeSha256: 'ab'.repeat(32), workers: [1, 2] }, binary: { path: `/x/${HOSTILE}`, sha256: 'cd'.repeat(32) } } as HostFacts },
   { type: 'action', host, step: 0, description: `copy ${HOSTILE} to /x.bak`, changes: true, withheld: false },
   { type: 'warning', host, step: 0, message: HOSTILE },
   { type: 'step-end', host, step: 0, label: 'backup', result: 'changed', ms: 10 },

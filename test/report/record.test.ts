@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import type { RunEvent } from '../../src/run/events.js';
+import type { HostFacts } from '../../src/nginx/facts.js';
 import { RunRecord } from '../../src/report/record.js';
 import { jsonLine } from '../../src/report/json-lines.js';
 
@@ -8,7 +9,7 @@ const EVENTS: RunEvent[] = [
   { type: 'run-start', name: 'up', dryRun: false, hosts: ['a', 'b', 'c'], batches: [['a'], ['b'], ['c']], concurrency: 2, maxFailPercentage: 0 },
   { type: 'batch-start', batch: 1, hosts: ['a'] },
   { type: 'host-start', host: 'a', batch: 1, steps: ['backup', 'verify'] },
-  { type: 'host-facts', host: 'a', facts: { master: { pid: 10 } }, connectMs: 5, factsMs: 7 },
+  { type: 'host-facts', host: 'a', facts: { master: { pid: 10 } } as HostFacts, connectMs: 5, factsMs: 7 },
   { type: 'action', host: 'a', step: -1, description: 'pre-flight: read the pid file', changes: false, withheld: false },
   { type: 'step-start', host: 'a', step: 0, label: 'backup' },
   { type: 'action', host: 'a', step: 0, description: 'copy the binary to x.bak', changes: true, withheld: false },
@@ -18,7 +19,7 @@ const EVENTS: RunEvent[] = [
   { type: 'rollback-start', host: 'a', phase: 'winch', reason: 'verify: status 404' },
   { type: 'action', host: 'a', step: 1, description: 'send HUP -> 10', changes: true, withheld: false },
   { type: 'rollback-end', host: 'a', ok: true, ms: 40, message: 'old build serving' },
-  { type: 'host-facts', host: 'a', facts: { master: { pid: 10 } }, connectMs: 0, factsMs: 3, when: 'after' },
+  { type: 'host-facts', host: 'a', facts: { master: { pid: 10 } } as HostFacts, connectMs: 0, factsMs: 3, when: 'after' },
   { type: 'host-end', host: 'a', result: 'rolled_back', ms: 100, message: 'verify: status 404; rolled back' },
   { type: 'batch-end', batch: 1, failed: 1, total: 1, halted: true, maxFailPercentage: 0 },
   { type: 'batch-skipped', batch: 2, hosts: ['b'], reason: 'the rollout was halted' },

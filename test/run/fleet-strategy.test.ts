@@ -1,7 +1,7 @@
 // runFleet's strategy with a fake runHost: batches, threshold, concurrency,
 // pause, interrupt and the exit code. No host, no network, no timer.
 import { expect } from 'chai';
-import { Exit, worstExit } from '../../src/cli/exit.js';
+import { Exit, worstExit } from '../../src/errors.js';
 import { Events, type HostResult, type RunEvent } from '../../src/run/events.js';
 import { runFleet, type FleetOptions, type HostOutcome } from '../../src/run/fleet.js';
 import type { ResolvedHost } from '../../src/playbook/resolved.js';
