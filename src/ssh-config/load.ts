@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { expandGlob } from './glob.js';
@@ -35,6 +35,8 @@ const MAX_BYTES = 4 * 1024 * 1024;
 // Why: only a regular file of sane size is read: a FIFO would block forever, /dev/zero never ends.
 function readConfigText(file: string): string {
   const st = statSync(file);
+  // `ssh -F /dev/null`, the usual way to say "no config", reads as empty
+  if (realpathSync(file) === '/dev/null') return '';
   if (st.isDirectory()) throw new Error('is a directory');
   if (!st.isFile()) throw new Error('is not a regular file');
   if (st.size > MAX_BYTES) throw new Error(`is ${(st.size / 1048576).toFixed(1)} MiB; the limit is ${MAX_BYTES / 1048576} MiB`);

@@ -26,6 +26,11 @@ describe('ssh config files on hostile input', () => {
     return '';
   };
 
+  it('/dev/null (ssh -F /dev/null: no config) reads as an empty config, also through a symlink', () => {
+    symlinkSync('/dev/null', join(dir, 'null'));
+    for (const f of ['/dev/null', join(dir, 'null')]) expect(() => load(f), f).not.to.throw();
+  });
+
   it('a FIFO, /dev/zero (also through a symlink) and a directory are refused without reading them', () => {
     // a FIFO would block the read forever; /dev/zero never ends
     execFileSync('mkfifo', [join(dir, 'fifo')]);
