@@ -37,7 +37,7 @@ export function selectHosts(pattern: string, universe: HostUniverse): Selection 
   const everyHost = new Set(universe.hosts);
   const hits = (term: string) => {
     const bare = term.replace(/^[&!]/, '');
-    const found = matchTerm(bare, universe, everyHost);
+    const found = matchSubscripted(bare, universe, everyHost);
     if (!found.size && bare !== 'all') unmatched.push(term);
     return found;
   };
@@ -62,6 +62,24 @@ function splitPattern(pattern: string): string[] {
   const isIPv6 = /^[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f:.]*$/.test(p) && (p.includes('::') || p.split(':').length === 8);
   const parts = p.includes(',') ? p.split(',') : isIPv6 ? [p] : (p.match(/(?:\[[^\]]*\]|[^:])+/g) ?? []);
   return parts.map((t) => t.trim()).filter(Boolean);
+}
+
+// Ansible's subscripts: `web[0]`, `web[-1]`, `web[1:3]` (both ends included),
+// `web[2:]`: positions in what the term before them selects, in inventory
+// order. A `~regex` never has one; `web[ab]` is a glob.
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]*))\]$/;
+
+function matchSubscripted(term: string, u: HostUniverse, everyHost: ReadonlySet<string>): Set<string> {
+  const m = term[0] === '~' ? null : SUBSCRIPT.exec(term);
+  if (!m) return matchTerm(term, u, everyHost);
+  const hosts = [...matchTerm(m[1]!, u, everyHost)];
+  if (m[2] !== undefined) {
+    const i = Number(m[2]);
+    const host = hosts[i < 0 ? hosts.length + i : i];
+    return new Set(host === undefined ? [] : [host]);
+  }
+  const end = m[4] ? Number(m[4]) : hosts.length - 1;
+  return new Set(hosts.slice(Number(m[3]), end + 1));
 }
 
 function matchTerm(term: string, u: HostUniverse, everyHost: ReadonlySet<string>): Set<string> {
