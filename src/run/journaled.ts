@@ -1,7 +1,7 @@
 // A host's transport that writes a journal line in the same round trip as the
 // command it announces: the line is appended first, and the command does not
 // run at all when the line cannot be written. Steps keep calling exec/put as
-// before; HostRun.act() says which line goes before its next command.
+// before; HostRun.journaled() sets (with before()) the line that goes before its next command.
 import type { Duplex } from 'node:stream';
 import { RemoteError } from '../remote/run.js';
 import { script } from '../remote/scripts.js';
