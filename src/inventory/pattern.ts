@@ -66,8 +66,10 @@ function splitPattern(pattern: string): string[] {
 
 // Ansible's subscripts: `web[0]`, `web[-1]`, `web[1:3]` (both ends included),
 // `web[2:]`: positions in what the term before them selects, in inventory
-// order. A `~regex` never has one; `web[ab]` is a glob.
-const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+):([0-9]*))\]$/;
+// order. ansible-core 2.14 still takes `web[1-3]` for `web[1:3]`, so a glob
+// class of digits (`db-[12]`) is a subscript too. A `~regex` never has one;
+// `web[ab]` is a glob.
+const SUBSCRIPT = /^(.+)\[(?:(-?[0-9]+)|([0-9]+)[:-]([0-9]*))\]$/;
 
 function matchSubscripted(term: string, u: HostUniverse, everyHost: ReadonlySet<string>): Set<string> {
   const m = term[0] === '~' ? null : SUBSCRIPT.exec(term);

@@ -40,7 +40,7 @@ const CASES: Record<string, { files: Record<string, string>; main: string; patte
   'subscripts: positions in what a term selects': {
     main: 'hosts',
     files: { hosts: '[web]\nweb-c\nweb-a\nweb-b\nweb-d\n[db]\ndb1\n' },
-    patterns: ['web[0]', 'web[-1]', 'web[1:2]', 'web[2:]', 'web[0],db[0]', 'web:!web[0]', 'web-[ab]'],
+    patterns: ['web[0]', 'web[-1]', 'web[1:2]', 'web[2:]', 'web[0],db[0]', 'web:!web[0]', 'web-[ab]', 'web[1-2]', 'web-[!c]'],
   },
 };
 

@@ -229,9 +229,9 @@ describe('fleet rollout on a lab fleet of 6 nginx hosts over SSH', function () {
     const before = fleet.hosts.map(hostState);
     writeFileSync(join(fleet.dir, 'hosts.ini'), '[canary]\nlab-1\n\n[rest]\nlab-[2:6]\n');
     const file = await fleet.writePlaybook(join(fleet.dir, 'fleet.yaml'), { extra: 'inventory: ./hosts.ini' });
-    const r = await runCli(['apply', file, '--yes', '--json', '--limit', 'canary,lab-[45],!lab-5']);
+    const r = await runCli(['apply', file, '--yes', '--json', '--limit', 'canary,~lab-[45],!lab-5']);
     expect(r.code, r.stderr).to.equal(0);
-    expect(eventsOf(r)[0]).to.deep.include({ type: 'run-start', hosts: ['lab-1', 'lab-4'], limit: 'canary,lab-[45],!lab-5' });
+    expect(eventsOf(r)[0]).to.deep.include({ type: 'run-start', hosts: ['lab-1', 'lab-4'], limit: 'canary,~lab-[45],!lab-5' });
     expectUpgraded(fleet, 0, before[0]);
     expectUpgraded(fleet, 3, before[3]);
     for (const i of [1, 2, 4, 5]) expectUntouched(fleet, i, before[i]);
