@@ -24,12 +24,19 @@ export async function must(t: Transport, argv: readonly string[], timeoutMs = 60
 // 127: not installed (a shell over SSH and the local transport say the same)
 const missing = (r: ExecResult) => r.code === 127 || r.code === 126;
 
+// Debian Policy (9.1.2) keeps packages out of /usr/local, and no package
+// installs into /tmp, /var/tmp, /home, /root or /srv: dpkg -S, which reads its
+// whole database (about 0.1 s of a host's CPU, on every host of a fleet), is
+// not asked about a binary there.
+const NEVER_PACKAGED = /^\/(usr\/local|tmp|var\/tmp|home|root|srv)\//;
+
 /**
  * Who owns `path`: dpkg where it is installed, else rpm, else nobody. A query
  * tool that fails for another reason (a locked database) is an error: the
  * plan must not say "not owned" when it could not tell.
  */
 export async function readOwnership(t: Transport, path: string): Promise<Ownership | null> {
+  if (NEVER_PACKAGED.test(path)) return null;
   const d = await t.exec(dpkgSearchArgv(path), { timeoutMs: 30_000 });
   if (!missing(d)) {
     // exit 1 with "no path found matching pattern": no package has it

@@ -116,6 +116,14 @@ describe('package ownership, read on the host', () => {
     expect(await readOwnership(t, BIN)).to.deep.equal({ path: BIN, manager: 'dpkg', packages: ['nginx'], version: '1.22.1-9+deb12u9' });
   });
 
+  it('a binary under /usr/local, /tmp, /home, /root or /srv is not owned, and dpkg is not asked', async () => {
+    for (const p of ['/usr/local/nginx/sbin/nginx', '/tmp/lab/sbin/nginx', '/home/ops/nginx/sbin/nginx', '/srv/nginx/sbin/nginx']) {
+      const t = replay([]);
+      expect(await readOwnership(t, p), p).to.equal(null);
+      expect(t.asked).to.deep.equal([]);
+    }
+  });
+
   it('a path no package has is not owned; a diverted one says where the package writes', async () => {
     const none = captured('dpkg-S-not-owned.json');
     expect(await readOwnership(replay([{ argv: ['dpkg', '-S', '--', '/opt/hotswap-lab/nginx-new'], r: none }]), '/opt/hotswap-lab/nginx-new')).to.equal(null);
