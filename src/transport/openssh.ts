@@ -243,9 +243,8 @@ export class OpensshTransport implements Transport {
       child.stdout!.on('data', (d: Buffer) => out.push(d));
       child.stderr!.on('data', (d: Buffer) => {
         err = Buffer.concat([err, d]);
-        if (entry.pid === undefined && err.indexOf(10) > 0 && err.subarray(0, head.length).equals(head)) {
-          entry.pid = Number(err.subarray(head.length, err.indexOf(10)).toString());
-        }
+        const at = entry.pid === undefined ? markerAt(err, head) : -1;
+        if (at >= 0 && err.indexOf(10, at) > 0) entry.pid = Number(err.subarray(at + head.length, err.indexOf(10, at)).toString());
       });
       child.stdin!.on('error', () => undefined); // the program may exit without reading it
       const arm = () => {
@@ -308,9 +307,19 @@ export class OpensshTransport implements Transport {
 }
 
 /** The program's result from the wrapper's stderr: null when its status never came. */
-function parseResult(out: Buffer[], err: Buffer, head: Buffer): ExecResult | null {
-  const first = err.indexOf(10);
-  if (first < 0 || !err.subarray(0, head.length).equals(head)) return null;
+// The first marker line: at the start of stderr, or after what the login
+// shell's own startup files printed there (a .bashrc that writes to stderr).
+function markerAt(err: Buffer, head: Buffer): number {
+  if (err.subarray(0, head.length).equals(head)) return 0;
+  const i = err.indexOf(Buffer.concat([Buffer.from('\n'), head]));
+  return i < 0 ? -1 : i + 1;
+}
+
+/** The program's result from its stdout and the marked stderr (exported for its unit test). */
+export function parseResult(out: Buffer[], err: Buffer, head: Buffer): ExecResult | null {
+  const at = markerAt(err, head);
+  const first = at < 0 ? -1 : err.indexOf(10, at);
+  if (first < 0) return null;
   const end = err.lastIndexOf(head);
   if (end <= first) return null;
   const m = /^(\d+)\n/.exec(err.subarray(end + head.length).toString());
