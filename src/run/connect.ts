@@ -11,7 +11,7 @@ import { SshConfigError } from '../ssh-config/parse.js';
 import { parseProxyJump } from '../ssh-config/proxy-jump.js';
 import { spawnProxyCommand } from '../ssh-config/proxy-command.js';
 import { hostConfig, type HostConfig } from '../ssh-config/resolve.js';
-import { becomeSudo } from '../transport/become.js';
+import { becomeAsAsked } from '../transport/become.js';
 import { promptHidden } from '../transport/hidden-prompt.js';
 import { LocalTransport } from '../transport/local.js';
 import { opensshConnector, opensshProblem } from '../transport/openssh-connector.js';
@@ -117,14 +117,7 @@ export function connector(playbook: Playbook, options: ConnectorOptions = {}): (
         throw e;
       }
     }
-    if (ssh.become !== 'sudo') return t;
-    try {
-      const env = ssh.become_password_env;
-      return await becomeSudo(t, { ...(env ? { passwordEnv: env } : {}), ...(env && process.env[env] !== undefined ? { password: process.env[env] } : {}) });
-    } catch (e) {
-      await t.close().catch(() => undefined);
-      throw e;
-    }
+    return becomeAsAsked(t, ssh);
   };
 }
 

@@ -146,3 +146,19 @@ function sudoFailure(r: ExecResult): string {
   if (/not in the sudoers file|is not allowed to (run|execute)|may not run sudo/.test(text)) return `become: sudo refused: ${text}`;
   return `become: sudo failed${r.code === null ? '' : ` (exit ${r.code})`}: ${text || 'no message'}`;
 }
+
+/**
+ * The login's transport as the playbook's `ssh.become` asks: wrapped in sudo
+ * (the password from `become_password_env`, when set), or as it is. A
+ * transport sudo refuses is closed before the error goes on.
+ */
+export async function becomeAsAsked(t: Transport, ssh: { become?: string; become_password_env?: string }): Promise<Transport> {
+  if (ssh.become !== 'sudo') return t;
+  try {
+    const env = ssh.become_password_env;
+    return await becomeSudo(t, { ...(env ? { passwordEnv: env } : {}), ...(env && process.env[env] !== undefined ? { password: process.env[env] } : {}) });
+  } catch (e) {
+    await t.close().catch(() => undefined);
+    throw e;
+  }
+}

@@ -7,7 +7,7 @@ import { parseDuration } from '../playbook/duration.js';
 import type { ResolvedHost } from '../playbook/resolved.js';
 import type { Playbook } from '../playbook/schema.js';
 import { expandTilde } from '../ssh-config/tokens.js';
-import { becomeSudo } from './become.js';
+import { becomeAsAsked } from './become.js';
 import { LocalTransport } from './local.js';
 import { connectOpenssh } from './openssh.js';
 import type { Transport } from './transport.js';
@@ -40,14 +40,7 @@ export function opensshConnector(playbook: Playbook): (host: ResolvedHost) => Pr
       ...(ssh.host_key_checking !== undefined ? { hostKeyChecking: ssh.host_key_checking } : {}),
       ...(timeout !== undefined ? { connectTimeoutMs: timeout } : {}),
     });
-    if (ssh.become !== 'sudo') return t;
-    try {
-      const env = ssh.become_password_env;
-      return await becomeSudo(t, { ...(env ? { passwordEnv: env } : {}), ...(env && process.env[env] !== undefined ? { password: process.env[env] } : {}) });
-    } catch (e) {
-      await t.close().catch(() => undefined);
-      throw e;
-    }
+    return becomeAsAsked(t, ssh);
   };
 }
 

@@ -14,6 +14,7 @@ import { timeoutError } from './local.js';
 import { clientArgs, exitArgs, masterArgs, type OpensshTarget } from './openssh-args.js';
 import { commandLine } from './quote.js';
 import { NotRunError, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions, type Transport } from './transport.js';
+import { Slots } from './slots.js';
 
 export type OpensshOptions = OpensshTarget & {
   /** the host's name in the playbook */
@@ -94,8 +95,7 @@ export class OpensshTransport implements Transport {
   readonly host: string;
   private lost: string | null = null;
   private closed = false;
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
+  private readonly slots = new Slots(MAX_SESSIONS);
   private readonly running = new Set<Running>();
   private readonly client: string[];
 
@@ -201,12 +201,12 @@ export class OpensshTransport implements Transport {
   private async queued(argv: readonly string[], opts: RunOptions): Promise<ExecResult> {
     if (argv.length === 0) throw new Error('exec: empty argv');
     this.usable();
-    await this.slot();
+    await this.slots.take();
     try {
       this.usable();
       return await this.run(argv, opts);
     } finally {
-      this.release();
+      this.slots.give();
     }
   }
 
@@ -292,18 +292,6 @@ export class OpensshTransport implements Transport {
     await this.run(['kill', '-s', 'KILL', '--', `-${pid}`], { timeoutMs: 5_000 }).catch(() => undefined);
   }
 
-  private slot(): Promise<void> {
-    if (this.active < MAX_SESSIONS) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.queue.push(() => { this.active++; r(); }));
-  }
-
-  private release(): void {
-    this.active--;
-    this.queue.shift()?.();
-  }
 }
 
 /** The program's result from the wrapper's stderr: null when its status never came. */

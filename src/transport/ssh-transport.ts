@@ -14,6 +14,7 @@ import type { ShellSession } from './shell-session.js';
 import { channelFailure } from './ssh-errors.js';
 import type { SshConnection } from './ssh-options.js';
 import type { Ssh2Client } from './ssh2.js';
+import { Slots } from './slots.js';
 import {
   NotRunError, settledQuietly, UnreachableError, type Command, type ExecOptions, type ExecResult, type PutOptions,
 } from './transport.js';
@@ -27,8 +28,7 @@ type Given = { shell: Promise<ShellSession> | null; result: Promise<ExecResult |
 export class SshTransport implements SshConnection {
   private lost: string | null = null;
   private readonly pending = new Set<(e: Error) => void>();
-  private active = 0;
-  private readonly queue: Array<() => void> = [];
+  private readonly slots = new Slots(MAX_CHANNELS);
   private readonly sftp: SftpSession;
   private readonly shells: ShellPool;
 
@@ -75,11 +75,11 @@ export class SshTransport implements SshConnection {
     if (opts.stdin !== undefined) {
       const result = (async () => {
         if (behind && (await behind.result)?.code !== 0) throw new NotRunError();
-        await this.slot();
+        await this.slots.take();
         try {
           return await this.tracked<ExecResult>(onExecChannel(this.client, this.host, argv, opts));
         } finally {
-          this.release();
+          this.slots.give();
         }
       })();
       return { result, next: { shell: null, result: result.catch(() => null) } };
@@ -143,14 +143,14 @@ export class SshTransport implements SshConnection {
   // A direct-tcpip channel: the host's sshd opens the connection, so an
   // address means what it means on the host.
   async openTcp(address: string, port: number): Promise<Duplex> {
-    await this.slot();
+    await this.slots.take();
     try {
       return await this.tracked<Duplex>((resolve, reject) =>
         this.client.forwardOut('127.0.0.1', 0, address, port, (err, ch) =>
           err ? reject(new Error(`${this.host}: cannot open ${address}:${port} from the host: ${channelFailure(err)}`)) : resolve(ch)),
       );
     } finally {
-      this.release();
+      this.slots.give();
     }
   }
 
@@ -173,16 +173,4 @@ export class SshTransport implements SshConnection {
     });
   }
 
-  private slot(): Promise<void> {
-    if (this.active < MAX_CHANNELS) {
-      this.active++;
-      return Promise.resolve();
-    }
-    return new Promise((r) => this.queue.push(() => { this.active++; r(); }));
-  }
-
-  private release(): void {
-    this.active--;
-    this.queue.shift()?.();
-  }
 }
